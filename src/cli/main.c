@@ -1,0 +1,47 @@
+/* main.c — the qmc command-line tool: dispatch to subcommands. */
+#include <string.h>
+
+#include "cli/cli.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command k_commands[] = {
+    {"generate", cmd_generate, "generate text from a prompt"},
+    {"ppl", cmd_ppl, "perplexity of a text file (llama.cpp or full protocol), KL vs a base model"},
+    {"convert", cmd_convert, "write any supported model as GGUF (F32 or F16)"},
+    {"synth", cmd_synth, "write a model with random heavy-tailed weights and a real model's shapes"},
+    {"tokenize", cmd_tokenize, "print the token ids of a text"},
+    {"info", cmd_info, "print a model's hyperparameters and tensors"},
+};
+
+static void usage(FILE *fp) {
+    fprintf(fp, "usage: qmc COMMAND [options]   (qmc COMMAND --help for details)\n\n"
+                "qmc %s — outlier-aware quantization of small language models for MRAM + MLC ReRAM,\n"
+                "with an inference engine, device-noise evaluation and a memory-system simulator.\n\ncommands:\n",
+            QMC_VERSION_STRING);
+    for (size_t i = 0; i < QMC_ARRAY_LEN(k_commands); i++)
+        fprintf(fp, "  %-10s %s\n", k_commands[i].name, k_commands[i].summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("qmc %s\n", QMC_VERSION_STRING);
+        return 0;
+    }
+    for (size_t i = 0; i < QMC_ARRAY_LEN(k_commands); i++)
+        if (strcmp(argv[1], k_commands[i].name) == 0) return k_commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "qmc: unknown command '%s' (see qmc --help)\n", argv[1]);
+    return 2;
+}

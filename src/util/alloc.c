@@ -1,0 +1,112 @@
+/* alloc.c — counted allocation with a global cap.
+ *
+ * Each block carries a 64-byte header holding its size, so frees can be
+ * counted and aligned and plain blocks are freed the same way. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define HDR 64u
+#define MAGIC 0x716d6361u /* "qmca" */
+
+typedef struct { size_t size; uint32_t magic; } hdr_t;
+
+static _Atomic uint64_t g_live;
+static _Atomic uint64_t g_cap;
+static atomic_int g_cap_init;
+
+static uint64_t cap(void) {
+    if (!atomic_load(&g_cap_init)) {
+        const char *e = getenv("QMC_MAX_ALLOC");
+        uint64_t v = 0;
+        if (e && *e && qmc_parse_size(e, &v)) atomic_store(&g_cap, v);
+        atomic_store(&g_cap_init, 1);
+    }
+    return atomic_load(&g_cap);
+}
+
+void qmc_set_alloc_cap(uint64_t bytes) {
+    atomic_store(&g_cap_init, 1);
+    atomic_store(&g_cap, bytes);
+}
+
+size_t qmc_alloc_live(void) { return (size_t)atomic_load(&g_live); }
+
+static bool reserve(size_t bytes) {
+    uint64_t c = cap();
+    uint64_t now = atomic_fetch_add(&g_live, bytes) + bytes;
+    if (c && now > c) {
+        atomic_fetch_sub(&g_live, bytes);
+        qmc_fail(QMC_ERR_NOMEM,
+                 "allocation of %zu bytes would exceed the memory cap of %llu bytes "
+                 "(QMC_MAX_ALLOC / --max-alloc)",
+                 bytes, (unsigned long long)c);
+        return false;
+    }
+    return true;
+}
+
+void *qmc_alloc(size_t n, size_t size) {
+    int64_t total;
+    if (!qmc_mul_ok((int64_t)n, (int64_t)size, &total) || n > INT64_MAX || size > INT64_MAX ||
+        (uint64_t)total > SIZE_MAX - HDR) {
+        qmc_fail(QMC_ERR_NOMEM, "allocation size overflows (%zu x %zu bytes)", n, size);
+        return NULL;
+    }
+    size_t bytes = (size_t)total;
+    if (!reserve(bytes)) return NULL;
+    void *raw = NULL;
+    if (posix_memalign(&raw, HDR, bytes + HDR) != 0 || !raw) {
+        atomic_fetch_sub(&g_live, bytes);
+        qmc_fail(QMC_ERR_NOMEM, "out of memory allocating %zu bytes", bytes);
+        return NULL;
+    }
+    memset(raw, 0, bytes + HDR);
+    hdr_t *h = raw;
+    h->size = bytes;
+    h->magic = MAGIC;
+    return (uint8_t *)raw + HDR;
+}
+
+void *qmc_alloc_aligned(size_t n, size_t size) { return qmc_alloc(n, size); }
+
+void qmc_free(void *p) {
+    if (!p) return;
+    hdr_t *h = (hdr_t *)((uint8_t *)p - HDR);
+    if (h->magic != MAGIC) abort(); /* not ours: a programming error */
+    h->magic = 0;
+    atomic_fetch_sub(&g_live, h->size);
+    free(h);
+}
+
+void *qmc_realloc(void *p, size_t n, size_t size) {
+    if (!p) return qmc_alloc(n, size);
+    hdr_t *h = (hdr_t *)((uint8_t *)p - HDR);
+    void *q = qmc_alloc(n, size);
+    if (!q) return NULL;
+    size_t keep = QMC_MIN(h->size, n * size);
+    memcpy(q, p, keep);
+    qmc_free(p);
+    return q;
+}
+
+char *qmc_strdup(const char *s) {
+    size_t n = strlen(s);
+    char *d = qmc_alloc(n + 1, 1);
+    if (d) memcpy(d, s, n + 1);
+    return d;
+}
+
+bool qmc_mul_ok(int64_t a, int64_t b, int64_t *out) {
+    if (a < 0 || b < 0) return false;
+    if (__builtin_mul_overflow(a, b, out)) return false;
+    return true;
+}
+
+bool qmc_add_ok(int64_t a, int64_t b, int64_t *out) {
+    if (a < 0 || b < 0) return false;
+    if (__builtin_add_overflow(a, b, out)) return false;
+    return true;
+}
