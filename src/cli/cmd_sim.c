@@ -248,7 +248,11 @@ static void print_table(const sim_cli_ctx *c, const sim_result *rs, int n, int b
     printf("ratios: %s / architecture\n", sim_arch_name(rs[base].arch));
     for (size_t k = 0; k < QMC_ARRAY_LEN(k_ratios); k++) {
         printf("  %-38s", k_ratios[k].label);
-        for (int i = 0; i < n; i++) printf("%14.3f", ratio(&rs[base], &rs[i], (int)k));
+        for (int i = 0; i < n; i++) {
+            double v = ratio(&rs[base], &rs[i], (int)k);
+            if (isfinite(v)) printf("%14.3f", v);
+            else printf("%14s", "-");
+        }
         printf("\n");
     }
 }
@@ -371,6 +375,34 @@ static int plot_energy(const char *dir, const sim_result *rs, int n) {
 
 /* ---- modes ------------------------------------------------------------------------- */
 
+/* One line per value: "  name.field = value unit   [source]". */
+static void print_values(const char *name, const cJSON *tech) {
+    const cJSON *title = cJSON_GetObjectItem(tech, "title"), *origin = cJSON_GetObjectItem(tech, "origin");
+    printf("%s: %s\n  (%s)\n", name, cJSON_IsString(title) ? title->valuestring : "",
+           cJSON_IsString(origin) ? origin->valuestring : "");
+    const cJSON *f;
+    cJSON_ArrayForEach(f, tech) {
+        const cJSON *v = cJSON_GetObjectItem(f, "value"), *u = cJSON_GetObjectItem(f, "unit"), *src = cJSON_GetObjectItem(f, "source");
+        if (!cJSON_IsObject(f) || !cJSON_IsNumber(v)) continue;
+        char lhs[96];
+        snprintf(lhs, sizeof lhs, "%s.%s", name, f->string);
+        printf("  %-40s %12.6g  %-26s %s\n", lhs, v->valuedouble, cJSON_IsString(u) ? u->valuestring : "",
+               cJSON_IsString(src) ? src->valuestring : "");
+    }
+}
+
+static void print_listing(const cJSON *o) {
+    const cJSON *pl = cJSON_GetObjectItem(o, "platform"), *it;
+    print_values("platform", pl);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(o, "memories")) print_values(it->string, it);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(o, "links")) print_values(it->string, it);
+    const cJSON *av = cJSON_GetObjectItem(o, "available");
+    cJSON_ArrayForEach(it, av) printf("available %s: %s\n", it->string, cJSON_IsString(it) ? it->valuestring : "");
+    printf("data search path:");
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(o, "data_search_path")) printf(" %s", it->valuestring);
+    printf("\n");
+}
+
 static int run_list(const cli_args *a) {
     sim_cli_ctx c;
     int rc = sim_cli_setup("sim", a, false, &c);
@@ -390,10 +422,7 @@ static int run_list(const cli_args *a) {
     if (cli_flag(a, "json")) {
         cli_json_print(o);
     } else {
-        char *txt = cJSON_Print(o);
-        /* readable enough, and every value carries its source */
-        if (txt) puts(txt);
-        cJSON_free(txt);
+        print_listing(o);
         cJSON_Delete(o);
     }
     sim_cli_free(&c);

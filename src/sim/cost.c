@@ -302,6 +302,12 @@ int sim_run(const sim_workload *w, const sim_hw *hw, const sim_params *p, sim_ar
     if (rc) return rc;
     r->arch = arch;
     r->rho = arch == SIM_ARCH_QMC ? p->rho : 0;
+    if (arch == SIM_ARCH_QMC && w->has_packed) { /* the file's own outlier fraction */
+        double no = 0, ne = 0;
+        for (int i = 0; i < w->n_tensors; i++)
+            if (w->tensors[i].packed) no += (double)w->tensors[i].n_out, ne += (double)w->tensors[i].nelem;
+        r->rho = ne > 0 ? no / ne : 0;
+    }
     const sim_layout *lay = &pp.lay;
     const sim_traffic *tr = &pp.tr;
     /* storage */

@@ -27,15 +27,16 @@ static int cmp_objectives(const void *x, const void *y, void *ctx) {
     return ix < iy ? -1 : ix > iy;
 }
 
-static bool dominates(const sim_dse_point *q, const sim_dse_point *p) {
-    if (q->latency_s > p->latency_s || q->energy_j > p->energy_j || q->area_mm2 > p->area_mm2) return false;
-    return q->latency_s < p->latency_s || q->energy_j < p->energy_j || q->area_mm2 < p->area_mm2;
+static int cmp_double(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
 }
 
-/* Sort the feasible points by (latency, energy, area): a point can only be
- * dominated by one before it, and whatever dominates a dominated point also
- * dominates what that point dominates, so comparing with the front so far
- * suffices. */
+/* Processing the feasible points in (latency, energy, area, index) order, a
+ * point is dominated exactly when an earlier one has energy <= and area <=
+ * (the order gives latency <=; an identical earlier point makes it a
+ * duplicate, not a front member).  A Fenwick tree over energy ranks keeps the
+ * least area seen at or below each energy: O(n log n). */
 int64_t sim_pareto_mark(sim_dse_point *pts, int64_t n) {
     int64_t nf = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -44,28 +45,48 @@ int64_t sim_pareto_mark(sim_dse_point *pts, int64_t n) {
     }
     if (nf == 0) return 0;
     int64_t *order = qmc_alloc((size_t)nf, sizeof *order);
-    int64_t *front = qmc_alloc((size_t)nf, sizeof *front);
-    if (!order || !front) {
+    double *energies = qmc_alloc((size_t)nf, sizeof *energies);
+    double *tree = qmc_alloc((size_t)nf + 1, sizeof *tree);
+    if (!order || !energies || !tree) {
         qmc_free(order);
-        qmc_free(front);
+        qmc_free(energies);
+        qmc_free(tree);
         return -1;
     }
     int64_t k = 0;
     for (int64_t i = 0; i < n; i++)
-        if (pts[i].feasible) order[k++] = i;
+        if (pts[i].feasible) order[k] = i, energies[k++] = pts[i].energy_j;
     qsort_r(order, (size_t)nf, sizeof *order, cmp_objectives, pts);
+    qsort(energies, (size_t)nf, sizeof *energies, cmp_double);
+    int64_t ne = 0;
+    for (int64_t i = 0; i < nf; i++)
+        if (i == 0 || energies[i] != energies[ne - 1]) energies[ne++] = energies[i];
+    for (int64_t i = 0; i <= ne; i++) tree[i] = INFINITY;
     int64_t nfront = 0;
+    const sim_dse_point *prev = NULL;
     for (int64_t i = 0; i < nf; i++) {
-        const sim_dse_point *p = &pts[order[i]];
-        bool dominated = false;
-        for (int64_t j = 0; j < nfront && !dominated; j++) dominated = dominates(&pts[front[j]], p);
-        if (!dominated) {
-            front[nfront++] = order[i];
-            pts[order[i]].pareto = true;
+        sim_dse_point *p = &pts[order[i]];
+        /* rank of p's energy, 1-based */
+        int64_t lo = 0, hi = ne;
+        while (lo < hi) {
+            int64_t mid = lo + (hi - lo) / 2;
+            if (energies[mid] < p->energy_j) lo = mid + 1;
+            else hi = mid;
         }
+        const int64_t rank = lo + 1;
+        double least_area = INFINITY;
+        for (int64_t j = rank; j > 0; j -= j & -j) least_area = fmin(least_area, tree[j]);
+        bool duplicate = prev && prev->latency_s == p->latency_s && prev->energy_j == p->energy_j && prev->area_mm2 == p->area_mm2;
+        if (!duplicate && !(least_area <= p->area_mm2)) {
+            p->pareto = true;
+            nfront++;
+        }
+        for (int64_t j = rank; j <= ne; j += j & -j) tree[j] = fmin(tree[j], p->area_mm2);
+        prev = p;
     }
     qmc_free(order);
-    qmc_free(front);
+    qmc_free(energies);
+    qmc_free(tree);
     return nfront;
 }
 

@@ -98,7 +98,7 @@ int sim_layout_build(const sim_workload *w, const sim_hw *hw, const sim_params *
         case SIM_ARCH_EMEMS_RERAM: place(lay, t, g, SIM_TIER_RERAM, nominal); break;
         default: /* qmc */
             if (small || embed_override || plain_in_packed) {
-                place(lay, t, g, SIM_TIER_MRAM, honest && t->stored_bytes ? 8.0 * (double)t->stored_bytes : nominal);
+                place(lay, t, g, SIM_TIER_MRAM, honest && w->has_packed && t->stored_bytes ? 8.0 * (double)t->stored_bytes : nominal);
             } else if (t->packed) {
                 if (honest) {
                     place(lay, t, g, SIM_TIER_RERAM, 8.0 * (double)t->reram_bytes);

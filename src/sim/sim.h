@@ -345,7 +345,9 @@ typedef struct {
 int sim_dse_run(const sim_workload *w, const sim_hw *hw, const sim_params *p, const sim_dse_space *space,
                 sim_dse_point **pts, sim_dse_summary *s);
 /* Mark the points on the Pareto front of (latency, energy, area) among the
- * feasible ones (minimisation; equal points are all kept).  Returns the count. */
+ * feasible ones (minimisation).  Of several points with identical objectives
+ * only the first (lowest index: fewest channels, then arrays) is marked.
+ * Returns the count (-1 on allocation failure). */
 int64_t sim_pareto_mark(sim_dse_point *pts, int64_t n);
 /* Total order used to pick "the best": latency, energy, power, units, index. */
 bool sim_dse_better(const sim_dse_point *a, int64_t ia, const sim_dse_point *b, int64_t ib);
