@@ -327,6 +327,28 @@ static void test_honest_qmc_gguf(void **state) {
     free(out);
 }
 
+/* --format-overhead counts, for shapes alone, exactly what the packed format stores. */
+static void test_format_overhead_matches_qtensor(void **state) {
+    const int64_t rows = 96, cols = 2048, n = rows * cols, n_out = llround(0.3 * (double)n);
+    qmc_plane_fmt in = {3, QMC_ELEM_INT, 0, 0}, out = {5, QMC_ELEM_INT, 0, 0};
+    qmc_qtensor *q = NULL;
+    assert_int_equal(qmc_qt_alloc(rows, cols, in, out, n_out, &q), 0);
+    qmc_plane_sizes ps;
+    qmc_qt_plane_sizes(q, &ps);
+    qmc_qt_free(q);
+    sim_workload w;
+    assert_int_equal(sim_workload_params(n, cols, &w), 0);
+    sim_params p;
+    paper_params(&p);
+    p.format_overhead = true;
+    sim_result r;
+    assert_int_equal(sim_run(&w, &g_hw, &p, SIM_ARCH_QMC, &r), 0);
+    assert_true(r.weight_bits[SIM_TIER_RERAM] == 8.0 * (double)ps.in_codes);
+    assert_true(r.weight_bits[SIM_TIER_MRAM] == 8.0 * (double)(ps.total - ps.in_codes));
+    assert_rel(r.bpw_stored, 8.0 * (double)ps.total / (double)n, 1e-12, "honest bits per weight");
+    sim_workload_free(&w);
+}
+
 /* ---- KV cache of a hybrid model -------------------------------------------------------- */
 
 static void test_hymba_kv_traffic(void **state) {
@@ -793,6 +815,7 @@ int main(void) {
         cmocka_unit_test(test_paper_headline_numbers), cmocka_unit_test(test_latency_equation),
         cmocka_unit_test(test_roofline),               cmocka_unit_test(test_configs),
         cmocka_unit_test(test_bad_configs),            cmocka_unit_test(test_honest_qmc_gguf),
+        cmocka_unit_test(test_format_overhead_matches_qtensor),
         cmocka_unit_test(test_hymba_kv_traffic),       cmocka_unit_test(test_orin_nano_calibration),
         cmocka_unit_test(test_capacity_errors),        cmocka_unit_test(test_bad_hardware_values),
         cmocka_unit_test(test_cli_errors),             cmocka_unit_test(test_dse_determinism_and_size),

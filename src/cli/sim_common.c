@@ -70,12 +70,13 @@ int sim_cli_setup(const char *cmd, const cli_args *a, bool need_workload, sim_cl
     if (!get_pos_double(cmd, a, "max-latency-ms", 0, 1e9, &max_lat_ms)) return 2;
     p->max_latency_s = max_lat_ms * 1e-3;
     p->honest = !cli_flag(a, "nominal");
+    p->format_overhead = cli_flag(a, "format-overhead");
     p->kv_traffic = !cli_flag(a, "no-kv-traffic");
     p->act_traffic = !cli_flag(a, "no-act-traffic");
     const char *fmt = cli_get(a, "int4");
     if (fmt) {
         int f = sim_int4_from_name(fmt);
-        if (f < 0) return cli_error(cmd, "--int4: unknown format '%s' (nominal, rtn, g128, mxint4, mlc-q4f16)", fmt);
+        if (f < 0) return cli_error(cmd, "--int4: unknown format '%s' (g128, nominal, rtn, mxint4, mlc-q4f16)", fmt);
         p->int4 = (sim_int4_format)f;
     }
     if (sim_params_validate(p)) return fail(cmd);
@@ -175,6 +176,7 @@ cJSON *sim_cli_params_json(const sim_params *p) {
     cJSON_AddNumberToObject(o, "emems_bits", p->emems_bits);
     cJSON_AddNumberToObject(o, "embed_bits", p->embed_bits);
     cJSON_AddStringToObject(o, "packed_counting", p->honest ? "stored planes (honest)" : "nominal bits");
+    cJSON_AddBoolToObject(o, "format_overhead", p->format_overhead);
     cJSON_AddNumberToObject(o, "prompt_tokens", (double)p->prompt);
     cJSON_AddNumberToObject(o, "generated_tokens", (double)p->gen);
     cJSON_AddNumberToObject(o, "batch", (double)p->batch);

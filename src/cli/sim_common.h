@@ -24,10 +24,11 @@
     {"inlier-bits", 0, "B", "inlier bits (default 3)"},                                                                    \
     {"outlier-bits", 0, "B", "outlier bits (default 5)"},                                                                  \
     {"cell-bits", 0, "2|3", "ReRAM cell mode (default 3)"},                                                                \
-    {"int4", 0, "FMT", "int4-dram format: nominal (4.0 bits, default), rtn, g128 (AWQ/GPTQ), mxint4, mlc-q4f16"},           \
+    {"int4", 0, "FMT", "int4-dram format: g128 (AWQ/GPTQ, default), nominal (4.0 bits), rtn, mxint4, mlc-q4f16"},           \
     {"emems-bits", 0, "B", "eMEMs weight bits (default 4)"},                                                               \
     {"embed-bits", 0, "B", "keep embedding/head at B bits (MRAM for qmc); 0 = like the blocks (default)"},                 \
     {"nominal", 0, NULL, "packed workloads: count nominal bits instead of the stored planes"},                             \
+    {"format-overhead", 0, NULL, "shape workloads: count qmc's packed format (outlier bitmap, row scales), not nominal bits"}, \
     {"prompt", 0, "N", "prompt tokens per sequence (default 128)"},                                                        \
     {"gen", 0, "N", "generated tokens per sequence (default 128)"},                                                        \
     {"batch", 'b', "N", "concurrent sequences (default 1)"},                                                               \

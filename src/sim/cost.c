@@ -18,7 +18,7 @@ void sim_params_default(sim_params *p) {
     p->inlier_bits = 3;
     p->outlier_bits = 5;
     p->cell_bits = 3;
-    p->int4 = SIM_INT4_NOMINAL;
+    p->int4 = SIM_INT4_G128;
     p->emems_bits = 4;
     p->honest = true;
     p->prompt = 128;

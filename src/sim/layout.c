@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "quant/qtensor.h"
 #include "sim/sim_internal.h"
 
 static const char *k_arch_names[SIM_ARCH_COUNT] = {"fp16-dram", "int4-dram", "emems-mram", "emems-reram", "qmc"};
@@ -107,6 +108,13 @@ int sim_layout_build(const sim_workload *w, const sim_hw *hw, const sim_params *
                     place(lay, t, g, SIM_TIER_RERAM, (n - (double)t->n_out) * t->in_bits);
                     place(lay, t, g, SIM_TIER_MRAM, (double)t->n_out * t->out_bits);
                 }
+            } else if (p->format_overhead) {
+                /* what qtensor.h would store for this shape: code planes, outlier
+                 * bitmap, per-row F16 scales of both planes (stream padding included) */
+                const int64_t n_out = llround(rho * n), rows = t->cols > 0 ? (t->nelem + t->cols - 1) / t->cols : 1;
+                place(lay, t, g, SIM_TIER_RERAM, 8.0 * (double)qmc_bits_bytes(t->nelem - n_out, p->inlier_bits));
+                double mram = (double)(n_out > 0 ? qmc_bits_bytes(t->nelem, 1) + qmc_bits_bytes(n_out, p->outlier_bits) + 2 * rows : 0);
+                place(lay, t, g, SIM_TIER_MRAM, 8.0 * (mram + 2.0 * (double)rows));
             } else {
                 place(lay, t, g, SIM_TIER_RERAM, (1.0 - rho) * p->inlier_bits * n);
                 place(lay, t, g, SIM_TIER_MRAM, rho * p->outlier_bits * n);

@@ -222,7 +222,7 @@ const char *sim_arch_name(sim_arch a);
 int sim_arch_from_name(const char *s);   /* -1 if unknown */
 
 typedef enum {
-    SIM_INT4_NOMINAL = 0, /* 4.0 bits, the paper's count */
+    SIM_INT4_NOMINAL = 0, /* 4.0 bits, the paper's count (its 3.12x = 12.48x / 4) */
     SIM_INT4_RTN,         /* per output channel F16 scale: 4 + 16/cols */
     SIM_INT4_G128,        /* AWQ/GPTQ style: groups of 128, F16 scale + 4-bit zero: 4 + 20/128 */
     SIM_INT4_MXINT4,      /* OCP MX: blocks of 32 sharing an E8M0 scale: 4 + 8/32 */
@@ -242,10 +242,12 @@ typedef struct {
     int inlier_bits;        /* 3 */
     int outlier_bits;       /* 5 */
     int cell_bits;          /* ReRAM cell mode: 3 or 2 */
-    sim_int4_format int4;   /* int4-dram format (default nominal) */
+    sim_int4_format int4;   /* int4-dram format (default g128, AWQ/GPTQ-style; the paper check uses nominal) */
     double emems_bits;      /* eMEMs weight bits (default 4) */
     int embed_bits;         /* 0: embedding/head like the blocks; else that many bits (MRAM for qmc) */
     bool honest;            /* packed workloads: count stored planes (true) or nominal bits */
+    bool format_overhead;   /* shape workloads: count what qmc's packed format would store
+                               (outlier bitmap, per-row F16 scales), not the paper's nominal bits */
     /* run */
     int64_t prompt, gen, batch, ubatch; /* ubatch 0: the whole prompt in one pass */
     int kv_bits, act_bits;  /* 16 */
