@@ -214,14 +214,22 @@ static int read_named(const sim_datapath *dp, const char *subdir, const char *wh
     return sim_data_read(dp, rel, text, origin, origin_cap);
 }
 
+/* Read tech/<name>.json and parse it as the given kind. */
+static int load_tech_json(const sim_datapath *dp, const char *name, const char *kind, char *origin, size_t cap,
+                          cJSON **o) {
+    char *text = NULL, what[32];
+    snprintf(what, sizeof what, "%s technology", kind);
+    int rc = read_named(dp, "tech", what, name, &text, origin, cap);
+    if (rc) return rc;
+    rc = parse_file(text, origin, kind, o);
+    qmc_free(text);
+    return rc;
+}
+
 static int load_memory(const sim_datapath *dp, const char *name, sim_memory_tech *t) {
     memset(t, 0, sizeof *t);
-    char *text = NULL;
-    int rc = read_named(dp, "tech", "memory technology", name, &text, t->origin, sizeof t->origin);
-    if (rc) return rc;
     cJSON *o = NULL;
-    rc = parse_file(text, t->origin, "memory", &o);
-    qmc_free(text);
+    int rc = load_tech_json(dp, name, "memory", t->origin, sizeof t->origin, &o);
     if (rc) return rc;
     snprintf(t->name, sizeof t->name, "%s", name);
     const cJSON *vol = cJSON_GetObjectItemCaseSensitive(o, "volatile");
@@ -241,12 +249,8 @@ static int load_memory(const sim_datapath *dp, const char *name, sim_memory_tech
 
 static int load_link(const sim_datapath *dp, const char *name, sim_link_tech *t) {
     memset(t, 0, sizeof *t);
-    char *text = NULL;
-    int rc = read_named(dp, "tech", "link technology", name, &text, t->origin, sizeof t->origin);
-    if (rc) return rc;
     cJSON *o = NULL;
-    rc = parse_file(text, t->origin, "link", &o);
-    qmc_free(text);
+    int rc = load_tech_json(dp, name, "link", t->origin, sizeof t->origin, &o);
     if (rc) return rc;
     snprintf(t->name, sizeof t->name, "%s", name);
     if (!(rc = get_string(o, "title", t->origin, true, t->title, sizeof t->title)))

@@ -52,6 +52,14 @@ int sim_workload_params(int64_t n_params, int64_t row_len, sim_workload *w) {
     return QMC_OK;
 }
 
+/* A block with its own full-attention KV cache of n_kv heads of head_dim. */
+static void plain_attention(sim_layer *ly, int l, int64_t n_heads, int64_t n_kv, int64_t head_dim) {
+    ly->kv_elems = 2 * n_kv * head_dim;
+    ly->kv_src = l;
+    ly->q_heads = (int)n_heads;
+    ly->qk_dim = ly->v_dim = (int)head_dim;
+}
+
 /* ---- loaded models (GGUF, .qmc.gguf, llama2.c) ------------------------------ */
 
 typedef struct {
@@ -102,10 +110,7 @@ int sim_workload_from_model(qmc_model *m, sim_workload *w) {
                   hid = c->hidden_dim;
     for (int l = 0; l < c->n_layers; l++) {
         sim_layer *L = &w->layers[l];
-        L->kv_elems = 2 * kvd;
-        L->kv_src = l;
-        L->q_heads = c->n_heads;
-        L->qk_dim = L->v_dim = c->head_dim;
+        plain_attention(L, l, c->n_heads, c->n_kv_heads, c->head_dim);
         /* inputs and outputs of q, k, v, o, gate, up, down */
         L->act_in_elems = 3 * d + qd + 2 * d + hid;
         L->act_out_elems = qd + 2 * kvd + d + 2 * hid + d;
@@ -168,6 +173,13 @@ static int tensor_(builder *b, const char *what, int layer, sim_wclass cls, int6
     else snprintf(name, sizeof name, "%s", what);
     return add_tensor(b->w, &b->cap, name, cls, layer, rows, cols, matmul) ? QMC_OK : QMC_ERR_NOMEM;
 }
+/* The block array and the token embedding (tied: also the head). */
+static int begin_model(builder *b, int64_t n_layers, int64_t vocab, int64_t dim, bool tied) {
+    b->w->layers = qmc_alloc((size_t)n_layers, sizeof *b->w->layers);
+    if (!b->w->layers) return QMC_ERR_NOMEM;
+    b->w->n_layers = (int)n_layers;
+    return tensor_(b, "token_embd", -1, tied ? SIM_W_TIED : SIM_W_EMBED, vocab, dim, tied);
+}
 #define T(what, l, cls, rows, cols, mm)                                        \
     do {                                                                       \
         if ((rc = tensor_(&b, what, l, cls, rows, cols, mm))) goto fail;       \
@@ -194,10 +206,7 @@ static int build_llama(cfg_reader *r, const char *type, sim_workload *w) {
     const int64_t qd = nh * hd, kvd = nkv * hd;
     builder b = {w, 0};
     int rc;
-    w->layers = qmc_alloc((size_t)L, sizeof *w->layers);
-    if (!w->layers) return QMC_ERR_NOMEM;
-    w->n_layers = (int)L;
-    T("token_embd", -1, tied ? SIM_W_TIED : SIM_W_EMBED, V, H, tied);
+    if ((rc = begin_model(&b, L, V, H, tied))) goto fail;
     for (int l = 0; l < L; l++) {
         T("attn_norm", l, SIM_W_SMALL, 1, H, false);
         T("attn_q", l, SIM_W_BLOCK, qd, H, true);
@@ -220,11 +229,8 @@ static int build_llama(cfg_reader *r, const char *type, sim_workload *w) {
             T("ffn_down_bias", l, SIM_W_SMALL, 1, H, false);
         }
         sim_layer *ly = &w->layers[l];
-        ly->kv_elems = 2 * kvd;
-        ly->kv_src = l;
+        plain_attention(ly, l, nh, nkv, hd);
         ly->window = (window > 0 && l >= first_swa) ? (int)window : 0;
-        ly->q_heads = (int)nh;
-        ly->qk_dim = ly->v_dim = (int)hd;
         ly->act_in_elems = 3 * H + qd + 2 * H + I;
         ly->act_out_elems = qd + 2 * kvd + H + 2 * I + H;
         ly->act_peak_elems = H + QMC_MAX(qd + 2 * kvd, 2 * I);
@@ -247,10 +253,7 @@ static int build_phi(cfg_reader *r, sim_workload *w) {
     const int64_t hd = H / nh, qd = nh * hd, kvd = nkv * hd;
     builder b = {w, 0};
     int rc;
-    w->layers = qmc_alloc((size_t)L, sizeof *w->layers);
-    if (!w->layers) return QMC_ERR_NOMEM;
-    w->n_layers = (int)L;
-    T("token_embd", -1, tied ? SIM_W_TIED : SIM_W_EMBED, V, H, tied);
+    if ((rc = begin_model(&b, L, V, H, tied))) goto fail;
     for (int l = 0; l < L; l++) {
         T("attn_norm", l, SIM_W_SMALL, 2, H, false); /* weight + bias */
         T("attn_q", l, SIM_W_BLOCK, qd, H, true);
@@ -264,10 +267,7 @@ static int build_phi(cfg_reader *r, sim_workload *w) {
         T("ffn_down", l, SIM_W_BLOCK, H, I, true);
         T("ffn_down_bias", l, SIM_W_SMALL, 1, H, false);
         sim_layer *ly = &w->layers[l];
-        ly->kv_elems = 2 * kvd;
-        ly->kv_src = l;
-        ly->q_heads = (int)nh;
-        ly->qk_dim = ly->v_dim = (int)hd;
+        plain_attention(ly, l, nh, nkv, hd);
         ly->act_in_elems = 3 * H + qd + H + I;
         ly->act_out_elems = qd + 2 * kvd + H + I + H;
         ly->act_peak_elems = H + QMC_MAX(qd + 2 * kvd, I);
@@ -337,11 +337,8 @@ static int build_hymba(cfg_reader *r, sim_workload *w) {
     const cJSON *global = cJSON_GetObjectItemCaseSensitive(r->o, "global_attn_idx");
     builder b = {w, 0};
     int rc;
-    w->layers = qmc_alloc((size_t)L, sizeof *w->layers);
-    if (!w->layers) return QMC_ERR_NOMEM;
-    w->n_layers = (int)L;
+    if ((rc = begin_model(&b, L, V, H, tied))) goto fail;
     w->meta_tokens = (int)meta;
-    T("token_embd", -1, tied ? SIM_W_TIED : SIM_W_EMBED, V, H, tied);
     if (meta) T("memory_tokens", -1, SIM_W_EMBED, meta, H, false);
     for (int l = 0; l < L; l++) {
         int producer = hymba_producer(groups, l);
