@@ -234,6 +234,23 @@ static void test_bad_configs(void **state) {
             fail();
         }
     }
+    /* a Hugging Face directory, its config.json, or one of its safetensors files */
+    const char *dir = tu_tmp("hfdir");
+    char path[4200];
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    char *text = NULL;
+    assert_int_equal(qmc_read_file("data/configs/qwen2.5-1.5b.json", 1 << 20, &text, NULL), 0);
+    assert_int_equal(qmc_write_file_atomic(path, text, strlen(text)), 0);
+    qmc_free(text);
+    const char *specs[] = {dir, path, tu_tmp("hfdir/model-00001-of-00002.safetensors")};
+    for (size_t i = 0; i < QMC_ARRAY_LEN(specs); i++) {
+        assert_int_equal(sim_workload_load(&g_dp, specs[i], &w), 0);
+        assert_true(w.n_params == 1543714304LL);
+        sim_workload_free(&w);
+    }
+    assert_int_not_equal(sim_workload_load(&g_dp, tu_tmp("elsewhere/x.safetensors"), &w), 0);
+    assert_non_null(strstr(qmc_errmsg(), "no config.json beside it"));
     assert_int_not_equal(sim_workload_load(&g_dp, "no-such-model", &w), 0);
     assert_non_null(strstr(qmc_errmsg(), "presets: hymba-1.5b"));
 }

@@ -268,7 +268,7 @@ int cmd_dse(int argc, char **argv) {
             for (int64_t i = 0; i < s.n_points; i++)
                 if (pts[i].feasible) qmc_str_printf(&q, "%.9g %.9g %d\n", pts[i].latency_s * 1e3, pts[i].energy_j * 1e3, pts[i].pareto);
             const char *pc = "set title 'feasible configurations and the Pareto front'\nset xlabel 'latency per token (ms)'\n"
-                             "set ylabel 'energy per token (mJ)'\nset grid\n"
+                             "set ylabel 'energy per token (mJ)'\nset logscale x\nset grid\n"
                              "plot 'pareto.dat' using 1:2 with points pt 7 ps 0.3 title 'feasible', \\\n"
                              "     '' using ($3 > 0 ? $1 : 1/0):2 with points pt 7 ps 1.2 title 'Pareto front'\n";
             prc2 = q.failed ? -1 : sim_cli_plot("dse", cli_get(&a, "plot"), "pareto", q.s, pc);

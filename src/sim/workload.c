@@ -437,9 +437,21 @@ int sim_workload_load(const sim_datapath *dp, const char *spec, sim_workload *w)
         qmc_free(text);
         return rc;
     }
+    /* safetensors shards and their index: the shapes come from config.json beside them */
+    if (qmc_ends_with(spec, ".safetensors") || qmc_ends_with(spec, ".safetensors.index.json")) {
+        char dir[4100];
+        snprintf(dir, sizeof dir, "%s", spec);
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = 0;
+        else snprintf(dir, sizeof dir, ".");
+        qmc_path_join(path, sizeof path, dir, "config.json");
+        if (!qmc_file_exists(path))
+            return qmc_fail(QMC_ERR_IO, "%s: no config.json beside it (the simulator reads shapes from it)", spec);
+        spec = path;
+    }
     if (qmc_is_dir(spec) || qmc_ends_with(spec, ".json")) {
         if (qmc_is_dir(spec)) qmc_path_join(path, sizeof path, spec, "config.json");
-        else snprintf(path, sizeof path, "%s", spec);
+        else if (spec != path) snprintf(path, sizeof path, "%s", spec);
         if ((rc = qmc_read_file(path, 1 << 22, &text, NULL))) return rc;
         rc = sim_workload_from_hf_config(text, path, w);
         qmc_free(text);
