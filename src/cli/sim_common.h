@@ -72,6 +72,20 @@ cJSON *sim_cli_workload_json(const sim_workload *w);
  * Returns 0 on success, 1 when gnuplot is absent (message printed), -1 on error. */
 int sim_cli_plot(const char *cmd, const char *dir, const char *name, const char *data, const char *plot_cmds);
 
+/* Results of `qmc sim` (sim_report.c). */
+typedef struct {
+    const char *key;
+    const char *label;
+} ratio_def;
+#define SIM_REPORT_N_RATIOS 10
+extern const ratio_def sim_report_ratios[SIM_REPORT_N_RATIOS];
+/* Ratio i of sim_report_ratios: baseline / r (NAN when undefined). */
+double sim_report_ratio(const sim_result *base, const sim_result *r, int i);
+void   sim_report_table(const sim_cli_ctx *c, const sim_result *rs, int n, int base);
+cJSON *sim_report_result_json(const sim_result *r);
+int    sim_report_csv(const char *path, const sim_cli_ctx *c, const sim_result *rs, int n);
+int    sim_report_plot_energy(const char *dir, const sim_result *rs, int n);
+
 /* Write text to a file crash-safely; prints the error. */
 int sim_cli_write(const char *cmd, const char *path, const char *text, size_t len);
 
