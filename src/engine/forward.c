@@ -175,7 +175,8 @@ static int forward_batch(qmc_session *s, const int32_t *tokens, int n, int pos, 
         }
 
         /* causal attention, one (token, head) pair per iteration */
-#pragma omp parallel for schedule(static) num_threads(s->n_threads)
+        const int64_t att_work = (int64_t)n * c->n_heads * (pos + n) * hd;
+#pragma omp parallel for schedule(static) num_threads(s->n_threads) if (att_work >= QMC_PARALLEL_MIN_WORK)
         for (int th = 0; th < n * c->n_heads; th++) {
             const int t = th / c->n_heads, h = th % c->n_heads, kvh = h / kv_mul, len = pos + t + 1;
             const float *qh = s->q + t * qd + (int64_t)h * hd;
