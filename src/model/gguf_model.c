@@ -71,7 +71,7 @@ static int load_tensor(qmc_model *m, const char *name, bool vector, bool optiona
 int qmc_load_gguf(const char *path, const qmc_load_opts *opts, qmc_model *m) {
     m->files = qmc_alloc(1, sizeof(qmc_mapped_file));
     if (!m->files) return QMC_ERR_NOMEM;
-    int rc = qmc_map_file(path, &m->files[0]);
+    int rc = opts->no_mmap ? qmc_read_whole_file(path, &m->files[0]) : qmc_map_file(path, &m->files[0]);
     if (rc) return rc;
     m->n_files = 1;
     snprintf(m->source_format, sizeof m->source_format, "gguf");

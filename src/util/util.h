@@ -57,6 +57,8 @@ typedef struct {
 } qmc_mapped_file;
 
 int  qmc_map_file(const char *path, qmc_mapped_file *f);
+/* Same interface, but the bytes are read into (anonymous, huge-page capable) memory. */
+int  qmc_read_whole_file(const char *path, qmc_mapped_file *f);
 void qmc_unmap_file(qmc_mapped_file *f);
 /* Read a whole (small) file into a NUL-terminated heap buffer, at most max bytes. */
 int  qmc_read_file(const char *path, size_t max, char **out, size_t *len);
