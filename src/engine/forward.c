@@ -137,6 +137,12 @@ static void add_bias(float *y, const qmc_tensor *b, int n_tok, int64_t width) {
 
 /* ---- forward -------------------------------------------------------------- */
 
+/* y = W x for a block linear, letting a calibration hook see x first. */
+static int linear(qmc_session *s, int layer, const qmc_tensor *w, const float *x, int n, float *y, int64_t ld_y) {
+    if (s->capture) s->capture(s->capture_user, layer, w, x, n);
+    return qmc_matmul(w, x, n, y, ld_y, &s->scratch);
+}
+
 static int forward_batch(qmc_session *s, const int32_t *tokens, int n, int pos, float *logits, bool all_logits) {
     const qmc_model *m = s->m;
     const qmc_config *c = &m->cfg;
@@ -157,9 +163,8 @@ static int forward_batch(qmc_session *s, const int32_t *tokens, int n, int pos, 
         /* attention: xb = rmsnorm(x); q,k,v = W xb (+ b) */
         for (int t = 0; t < n; t++)
             rmsnorm(s->xb + (int64_t)t * dim, s->x + (int64_t)t * dim, L->attn_norm.data, dim, c->norm_eps);
-        if ((rc = qmc_matmul(&L->wq, s->xb, n, s->q, qd, &s->scratch)) ||
-            (rc = qmc_matmul(&L->wk, s->xb, n, s->k, kvd, &s->scratch)) ||
-            (rc = qmc_matmul(&L->wv, s->xb, n, s->v, kvd, &s->scratch)))
+        if ((rc = linear(s, l, &L->wq, s->xb, n, s->q, qd)) || (rc = linear(s, l, &L->wk, s->xb, n, s->k, kvd)) ||
+            (rc = linear(s, l, &L->wv, s->xb, n, s->v, kvd)))
             return rc;
         add_bias(s->q, &L->bq, n, qd);
         add_bias(s->k, &L->bk, n, kvd);
@@ -192,20 +197,20 @@ static int forward_batch(qmc_session *s, const int32_t *tokens, int n, int pos, 
             }
         }
         /* x += Wo att_out */
-        if ((rc = qmc_matmul(&L->wo, s->att_out, n, s->xb, dim, &s->scratch))) return rc;
+        if ((rc = linear(s, l, &L->wo, s->att_out, n, s->xb, dim))) return rc;
         for (int64_t i = 0; i < (int64_t)n * dim; i++) s->x[i] += s->xb[i];
 
         /* feed-forward: x += W_down (silu(W_gate xb) * W_up xb) */
         for (int t = 0; t < n; t++)
             rmsnorm(s->xb + (int64_t)t * dim, s->x + (int64_t)t * dim, L->ffn_norm.data, dim, c->norm_eps);
-        if ((rc = qmc_matmul(&L->w_gate, s->xb, n, s->hb, c->hidden_dim, &s->scratch)) ||
-            (rc = qmc_matmul(&L->w_up, s->xb, n, s->hb2, c->hidden_dim, &s->scratch)))
+        if ((rc = linear(s, l, &L->w_gate, s->xb, n, s->hb, c->hidden_dim)) ||
+            (rc = linear(s, l, &L->w_up, s->xb, n, s->hb2, c->hidden_dim)))
             return rc;
         for (int64_t i = 0; i < (int64_t)n * c->hidden_dim; i++) {
             float g = s->hb[i];
             s->hb[i] = g / (1.0f + expf(-g)) * s->hb2[i];
         }
-        if ((rc = qmc_matmul(&L->w_down, s->hb, n, s->xb, dim, &s->scratch))) return rc;
+        if ((rc = linear(s, l, &L->w_down, s->hb, n, s->xb, dim))) return rc;
         for (int64_t i = 0; i < (int64_t)n * dim; i++) s->x[i] += s->xb[i];
     }
 
