@@ -115,9 +115,21 @@ void qmc_tok_guess_specials(qmc_tokenizer *t) {
 int qmc_tok_parse_llama2c(const uint8_t *buf, size_t size, const char *label, int32_t vocab_size,
                           qmc_tokenizer **out) {
     *out = NULL;
+    if (size < 4) return qmc_fail(QMC_ERR_FORMAT, "%s: tokenizer file too short (%zu bytes)", label, size);
+    if (vocab_size == 0) { /* as many tokens as the file holds, up to its end */
+        size_t pos = 4;
+        while (size - pos >= 8 && vocab_size < (1 << 24)) {
+            int32_t len;
+            memcpy(&len, buf + pos + 4, 4);
+            if (len < 0 || (size_t)len > size - pos - 8) break;
+            pos += 8 + (size_t)len;
+            vocab_size++;
+        }
+        if (pos != size)
+            return qmc_fail(QMC_ERR_FORMAT, "%s: not a llama2.c tokenizer (%zu stray bytes after token %d)", label, size - pos, vocab_size);
+    }
     if (vocab_size <= 0 || vocab_size > (1 << 24))
         return qmc_fail(QMC_ERR_FORMAT, "%s: bad vocabulary size %d", label, vocab_size);
-    if (size < 4) return qmc_fail(QMC_ERR_FORMAT, "%s: tokenizer file too short (%zu bytes)", label, size);
     /* each token needs at least 8 bytes: reject impossible counts before allocating */
     if ((uint64_t)vocab_size > (size - 4) / 8)
         return qmc_fail(QMC_ERR_FORMAT, "%s: tokenizer file of %zu bytes cannot hold %d tokens (wrong tokenizer for this model?)",

@@ -60,7 +60,8 @@ void qmc_tok_free(qmc_tokenizer *t);
 void qmc_tok_guess_specials(qmc_tokenizer *t);
 
 /* llama2.c tokenizer.bin (max_token_length, then per token: f32 score,
- * i32 len, bytes).  vocab_size comes from the model header. */
+ * i32 len, bytes).  vocab_size comes from the model header; 0 takes every
+ * token the file holds (a tokenizer on its own). */
 int qmc_tok_load_llama2c(const char *path, int32_t vocab_size, qmc_tokenizer **out);
 int qmc_tok_parse_llama2c(const uint8_t *buf, size_t size, const char *label, int32_t vocab_size,
                           qmc_tokenizer **out);
