@@ -10,6 +10,7 @@
 
 #include "model/tokenizer_bpe.h"
 #include "testutil.h"
+#include "util/pqueue.h"
 
 static const char *k_gpt2_re = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 static const char *k_llama3_re = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
@@ -109,6 +110,32 @@ static qmc_tokenizer *base_tokenizer(pre_kind k) {
     assert_string_equal(t->pre, k == PRE_GPT2 ? "gpt-2" : k == PRE_LLAMA3 ? "llama-bpe" : "qwen2");
     assert_string_equal(t->bpe->patterns[0], k == PRE_GPT2 ? k_gpt2_re : k == PRE_LLAMA3 ? k_llama3_re : k_qwen2_re);
     return t;
+}
+
+/* ---- the merge queue ------------------------------------------------------------ */
+
+static int cmp_item(const void *a, const void *b) {
+    const qmc_pq_item *x = a, *y = b;
+    if (x->pri != y->pri) return x->pri > y->pri ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Pops come out as a sort by (priority desc, position asc) would order them. */
+static void test_pqueue(void **state) {
+    enum { N = 5000 };
+    static qmc_pq_item items[N];
+    qmc_pqueue q = {0};
+    for (int i = 0; i < N; i++) {
+        items[i] = (qmc_pq_item){(double)(qmc_rand_u64(7, (uint64_t)i) % 50), (int64_t)(qmc_rand_u64(8, (uint64_t)i) % 100000), (uint64_t)i};
+        assert_int_equal(qmc_pq_push(&q, items[i]), 0);
+    }
+    qsort(items, N, sizeof *items, cmp_item);
+    for (int i = 0; i < N; i++) {
+        qmc_pq_item it = qmc_pq_pop(&q);
+        assert_true(it.pri == items[i].pri && it.pos == items[i].pos);
+    }
+    assert_int_equal(q.n, 0);
+    qmc_pq_free(&q);
 }
 
 /* ---- pre-tokenizer known answers ---------------------------------------------- */
@@ -908,6 +935,7 @@ static void test_cli_tokenizer_only(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pqueue),
         cmocka_unit_test(test_pretokenizer_splits), cmocka_unit_test(test_hand_made_json),
         cmocka_unit_test(test_trained_bpe),         cmocka_unit_test(test_long_pieces),
         cmocka_unit_test(test_spm_round_trips),     cmocka_unit_test(test_spm_merges_by_hand),

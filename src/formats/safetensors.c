@@ -215,13 +215,8 @@ int st_add(st_writer *w, const char *name, qmc_type type, int n_dims, const int6
     int64_t bytes = qmc_type_size(type);
     for (int d = 0; d < n_dims; d++)
         if (!qmc_mul_ok(bytes, shape[d], &bytes)) return qmc_fail(QMC_ERR_ARG, "%s: bad shape", name);
-    if (w->n == w->cap) {
-        int64_t nc = w->cap ? 2 * w->cap : 64;
-        st_entry *ne = qmc_realloc(w->e, (size_t)nc, sizeof(st_entry));
-        if (!ne) return QMC_ERR_NOMEM;
-        w->e = ne;
-        w->cap = nc;
-    }
+    int rc = qmc_grow((void **)&w->e, &w->cap, w->n + 1, sizeof(st_entry));
+    if (rc) return rc;
     st_entry *e = &w->e[w->n];
     memset(e, 0, sizeof *e);
     if (!(e->name = qmc_strdup(name))) return QMC_ERR_NOMEM;

@@ -3,14 +3,15 @@
  *
  * Encoding is O(n log n): the text is split into UTF-8 characters kept in a
  * doubly linked list, every adjacent pair whose concatenation is a piece goes
- * into a max-heap keyed by (score, leftmost position), and the best pair is
- * merged until none is left (the algorithm of llama2.c and llama.cpp's
+ * into a max-heap keyed by (score, leftmost position) (util/pqueue.h), and
+ * the best pair is merged until none is left (the algorithm of llama2.c and llama.cpp's
  * llm_tokenizer_spm, without their quadratic rescans).  Characters that are
  * not pieces fall back to <0xNN> byte tokens. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "model/tokenizer.h"
+#include "util/pqueue.h"
 #include "util/util.h"
 
 static const char k_space[] = "\xe2\x96\x81"; /* U+2581 LOWER ONE EIGHTH BLOCK */
@@ -357,52 +358,7 @@ done:
 /* ---- SPM encoding ---------------------------------------------------------- */
 
 typedef struct { int64_t prev, next; int64_t start, len; } sym_t;     /* a piece of the text */
-typedef struct { float score; int64_t left; int64_t len; } pair_t;    /* candidate merge */
-
-/* max-heap on (score, then smaller left) */
-static bool pair_better(const pair_t *a, const pair_t *b) {
-    return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
-
-typedef struct { pair_t *v; int64_t n, cap; } heap_t;
-
-static int heap_push(heap_t *h, pair_t p) {
-    if (h->n == h->cap) {
-        int64_t nc = h->cap ? h->cap * 2 : 256;
-        pair_t *nv = qmc_realloc(h->v, (size_t)nc, sizeof(pair_t));
-        if (!nv) return QMC_ERR_NOMEM;
-        h->v = nv;
-        h->cap = nc;
-    }
-    int64_t i = h->n++;
-    h->v[i] = p;
-    while (i > 0) {
-        int64_t par = (i - 1) / 2;
-        if (!pair_better(&h->v[i], &h->v[par])) break;
-        pair_t tmp = h->v[i];
-        h->v[i] = h->v[par];
-        h->v[par] = tmp;
-        i = par;
-    }
-    return QMC_OK;
-}
-
-static pair_t heap_pop(heap_t *h) {
-    pair_t top = h->v[0];
-    h->v[0] = h->v[--h->n];
-    int64_t i = 0;
-    for (;;) {
-        int64_t l = 2 * i + 1, r = l + 1, best = i;
-        if (l < h->n && pair_better(&h->v[l], &h->v[best])) best = l;
-        if (r < h->n && pair_better(&h->v[r], &h->v[best])) best = r;
-        if (best == i) break;
-        pair_t tmp = h->v[i];
-        h->v[i] = h->v[best];
-        h->v[best] = tmp;
-        i = best;
-    }
-    return top;
-}
+/* Candidate merges queue as (score of the merged piece, left symbol, merged length). */
 
 static int utf8_len(unsigned char c) {
     if (c < 0x80) return 1;
@@ -412,14 +368,13 @@ static int utf8_len(unsigned char c) {
     return 1; /* invalid lead byte: one byte on its own */
 }
 
-static int try_pair(const qmc_tokenizer *t, const char *s, const sym_t *sym, int64_t left, heap_t *h) {
+static int try_pair(const qmc_tokenizer *t, const char *s, const sym_t *sym, int64_t left, qmc_pqueue *h) {
     if (left < 0 || sym[left].next < 0) return QMC_OK;
     int64_t right = sym[left].next;
     int64_t len = sym[left].len + sym[right].len;
     int32_t id = qmc_strmap_get(&t->map, s + sym[left].start, (uint32_t)len);
     if (id < 0) return QMC_OK;
-    pair_t p = {t->scores[id], left, len};
-    return heap_push(h, p);
+    return qmc_pq_push(h, (qmc_pq_item){t->scores[id], left, (uint64_t)len});
 }
 
 int qmc_tok_encode_spm(const qmc_tokenizer *t, const char *text, size_t len, int32_t **out, int64_t *n_out) {
@@ -427,7 +382,7 @@ int qmc_tok_encode_spm(const qmc_tokenizer *t, const char *text, size_t len, int
     size_t cap = len * 3 + 4;
     char *s = qmc_alloc(cap, 1);
     sym_t *sym = NULL;
-    heap_t h = {0};
+    qmc_pqueue h = {0};
     int32_t *toks = NULL;
     int rc = QMC_OK;
     if (!s) return QMC_ERR_NOMEM;
@@ -460,16 +415,16 @@ int qmc_tok_encode_spm(const qmc_tokenizer *t, const char *text, size_t len, int
     for (int64_t i = 0; i + 1 < ns; i++)
         if ((rc = try_pair(t, s, sym, i, &h))) goto done;
     while (h.n > 0) {
-        pair_t p = heap_pop(&h);
-        sym_t *L = &sym[p.left];
+        qmc_pq_item p = qmc_pq_pop(&h);
+        sym_t *L = &sym[p.pos];
         /* stale if either side changed since the pair was queued */
-        if (L->len == 0 || L->next < 0 || L->len + sym[L->next].len != p.len) continue;
+        if (L->len == 0 || L->next < 0 || (uint64_t)(L->len + sym[L->next].len) != p.aux) continue;
         sym_t *R = &sym[L->next];
         L->len += R->len;
         L->next = R->next;
-        if (R->next >= 0) sym[R->next].prev = p.left;
+        if (R->next >= 0) sym[R->next].prev = p.pos;
         R->len = 0;
-        if ((rc = try_pair(t, s, sym, L->prev, &h)) || (rc = try_pair(t, s, sym, p.left, &h))) goto done;
+        if ((rc = try_pair(t, s, sym, L->prev, &h)) || (rc = try_pair(t, s, sym, p.pos, &h))) goto done;
     }
     /* emit: a piece id per symbol, or its bytes */
     toks = qmc_alloc(sl + 1, sizeof(int32_t));
@@ -496,7 +451,7 @@ int qmc_tok_encode_spm(const qmc_tokenizer *t, const char *text, size_t len, int
 done:
     qmc_free(s);
     qmc_free(sym);
-    qmc_free(h.v);
+    qmc_pq_free(&h);
     qmc_free(toks);
     return rc;
 }

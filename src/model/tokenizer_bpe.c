@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "model/tokenizer_bpe.h"
+#include "util/pqueue.h"
 #include "util/util.h"
 
 const char *const qmc_bpe_regex_gpt2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
@@ -146,12 +147,19 @@ static int32_t piece_id(const qmc_tokenizer *t, const char *s, int32_t len) {
     return qmc_strmap_get(&t->map, s, (uint32_t)len);
 }
 
+int32_t qmc_bpe_merge_id(const qmc_tokenizer *t, const qmc_bpe_merge *m, char **buf, int64_t *cap) {
+    int64_t need = (int64_t)m->left_len + m->right_len;
+    if (need > INT32_MAX || qmc_grow((void **)buf, cap, need, 1)) return -1;
+    memcpy(*buf, m->left, (size_t)m->left_len);
+    memcpy(*buf + m->left_len, m->right, (size_t)m->right_len);
+    return piece_id(t, *buf, (int32_t)need);
+}
+
 int qmc_bpe_init_patterns(qmc_tokenizer *t, const qmc_bpe_merge *merges, int64_t n_merges, const char *const *patterns,
-                          int n_patterns, bool ignore_merges, const char *label) {
+                          int n_patterns, bool ignore_merges) {
     if (n_patterns > QMC_BPE_MAX_PATTERNS)
-        return qmc_fail(QMC_ERR_UNSUPPORTED, "%s%s%d pre-tokenizer regexes (at most %d)", label ? label : "", label ? ": " : "",
-                        n_patterns, QMC_BPE_MAX_PATTERNS);
-    if (n_merges < 0 || n_merges > INT32_MAX) return qmc_fail(QMC_ERR_FORMAT, "%s%sbad merge count", label ? label : "", label ? ": " : "");
+        return qmc_fail(QMC_ERR_UNSUPPORTED, "%d pre-tokenizer regexes (at most %d)", n_patterns, QMC_BPE_MAX_PATTERNS);
+    if (n_merges < 0 || n_merges > INT32_MAX) return qmc_fail(QMC_ERR_FORMAT, "bad merge count %lld", (long long)n_merges);
     struct qmc_bpe *b = qmc_alloc(1, sizeof *b);
     if (!b) return QMC_ERR_NOMEM;
     byte_map(b);
@@ -164,27 +172,14 @@ int qmc_bpe_init_patterns(qmc_tokenizer *t, const qmc_bpe_merge *merges, int64_t
         char u[4];
         b->byte_ids[c] = piece_id(t, u, utf8_put(b->byte_cp[c], u));
     }
-    size_t cat_cap = 0;
+    int64_t cat_cap = 0;
     for (int64_t i = 0; i < n_merges && !rc; i++) {
         const qmc_bpe_merge *mg = &merges[i];
         int32_t l = piece_id(t, mg->left, mg->left_len), r = piece_id(t, mg->right, mg->right_len);
-        size_t need = (size_t)mg->left_len + (size_t)mg->right_len;
-        if (need > cat_cap) {
-            char *nc = qmc_realloc(cat, need + 64, 1);
-            if (!nc) {
-                rc = QMC_ERR_NOMEM;
-                break;
-            }
-            cat = nc;
-            cat_cap = need + 64;
-        }
-        memcpy(cat, mg->left, (size_t)mg->left_len);
-        memcpy(cat + mg->left_len, mg->right, (size_t)mg->right_len);
-        int32_t res = piece_id(t, cat, (int32_t)need);
+        int32_t res = qmc_bpe_merge_id(t, mg, &cat, &cat_cap);
         if (l < 0 || r < 0 || res < 0) {
-            rc = qmc_fail(QMC_ERR_FORMAT, "%s%smerge %lld ('%.*s' '%.*s') uses a piece that is not in the vocabulary",
-                          label ? label : "", label ? ": " : "", (long long)i, (int)QMC_MIN(mg->left_len, 40), mg->left,
-                          (int)QMC_MIN(mg->right_len, 40), mg->right);
+            rc = qmc_fail(QMC_ERR_FORMAT, "merge %lld ('%.*s' '%.*s') uses a piece that is not in the vocabulary", (long long)i,
+                          (int)QMC_MIN(mg->left_len, 40), mg->left, (int)QMC_MIN(mg->right_len, 40), mg->right);
             break;
         }
         b->pair_key[i] = (uint64_t)(uint32_t)l << 32 | (uint32_t)r;
@@ -195,10 +190,7 @@ int qmc_bpe_init_patterns(qmc_tokenizer *t, const qmc_bpe_merge *merges, int64_t
             rc = qmc_strmap_put(&b->pair_rank, (const char *)&b->pair_key[i], 8, (int32_t)i);
     }
     qmc_free(cat);
-    for (int i = 0; i < n_patterns && !rc; i++) {
-        rc = compile_pattern(b, patterns[i]);
-        if (rc && label) qmc_error_prefix(rc, "%s", label);
-    }
+    for (int i = 0; i < n_patterns && !rc; i++) rc = compile_pattern(b, patterns[i]);
     if (!rc) rc = index_specials(t, b);
     if (rc) {
         qmc_bpe_free(b);
@@ -235,7 +227,7 @@ int qmc_bpe_init(qmc_tokenizer *t, const char *const *merges, const int32_t *mer
         }
         mg[i] = (qmc_bpe_merge){s, sp + 1, (int32_t)(sp - s), (int32_t)(merge_lens[i] - (sp - s) - 1)};
     }
-    if (!rc) rc = qmc_bpe_init_patterns(t, mg, n_merges, &regex, 1, ignore, NULL);
+    if (!rc) rc = qmc_bpe_init_patterns(t, mg, n_merges, &regex, 1, ignore);
     qmc_free(mg);
     return rc;
 }
@@ -249,8 +241,7 @@ const char *qmc_bpe_pre_name(const struct qmc_bpe *b) {
 
 /* ---- encoding ------------------------------------------------------------------- */
 
-typedef struct { int32_t id, prev, next; } bsym;          /* one symbol of a piece being merged */
-typedef struct { int32_t rank, left; uint64_t key; } bpair; /* candidate merge of left and its next */
+typedef struct { int32_t id, prev, next; } bsym; /* one symbol of a piece being merged */
 
 typedef struct {
     const qmc_tokenizer *t;
@@ -261,14 +252,12 @@ typedef struct {
     int64_t n, cap;
     bsym *sym;                    /* [sym_cap] symbols of the current piece */
     int64_t sym_cap;
-    bpair *heap;
-    int64_t heap_n, heap_cap;
+    qmc_pqueue heap;              /* candidate merges: (-rank, left symbol, pair key) */
     char *mapped;                 /* the piece in the byte map's alphabet (ignore_merges) */
     int64_t mapped_cap;
     pcre2_match_data *md;
-    qmc_strmap cache;             /* piece bytes (in the caller's text) -> cache entry */
-    int64_t *cache_off;           /* [entry] first token in cache_tok */
-    int32_t *cache_len;           /* [entry] token count */
+    qmc_strmap cache_map;         /* piece bytes (in the caller's text) -> cache entry */
+    struct { int64_t off; int32_t len; } *cache; /* [entry] its tokens: cache_tok[off, off+len) */
     int64_t cache_entries, cache_entry_cap;
     int32_t *cache_tok;
     int64_t cache_tok_n, cache_tok_cap;
@@ -277,54 +266,11 @@ typedef struct {
 #define CACHE_MAX_PIECE 64        /* longer pieces are not cached */
 #define CACHE_MAX_ENTRIES (1 << 20)
 
-static int grow(void **p, int64_t *cap, int64_t need, size_t elem) {
-    if (need <= *cap) return QMC_OK;
-    int64_t nc = *cap ? *cap : 64;
-    while (nc < need) nc *= 2;
-    void *np = qmc_realloc(*p, (size_t)nc, elem);
-    if (!np) return QMC_ERR_NOMEM;
-    *p = np;
-    *cap = nc;
-    return QMC_OK;
-}
-
 static int emit(enc_state *s, int32_t id) {
-    int rc = grow((void **)&s->out, &s->cap, s->n + 1, sizeof(int32_t));
+    int rc = qmc_grow((void **)&s->out, &s->cap, s->n + 1, sizeof(int32_t));
     if (rc) return rc;
     s->out[s->n++] = id;
     return QMC_OK;
-}
-
-static bool pair_less(const bpair *a, const bpair *b) { return a->rank < b->rank || (a->rank == b->rank && a->left < b->left); }
-
-static int heap_push(enc_state *s, bpair p) {
-    int rc = grow((void **)&s->heap, &s->heap_cap, s->heap_n + 1, sizeof(bpair));
-    if (rc) return rc;
-    int64_t i = s->heap_n++;
-    s->heap[i] = p;
-    while (i > 0 && pair_less(&s->heap[i], &s->heap[(i - 1) / 2])) {
-        bpair tmp = s->heap[i];
-        s->heap[i] = s->heap[(i - 1) / 2];
-        s->heap[(i - 1) / 2] = tmp;
-        i = (i - 1) / 2;
-    }
-    return QMC_OK;
-}
-
-static bpair heap_pop(enc_state *s) {
-    bpair top = s->heap[0];
-    s->heap[0] = s->heap[--s->heap_n];
-    for (int64_t i = 0;;) {
-        int64_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->heap_n && pair_less(&s->heap[l], &s->heap[m])) m = l;
-        if (r < s->heap_n && pair_less(&s->heap[r], &s->heap[m])) m = r;
-        if (m == i) break;
-        bpair tmp = s->heap[i];
-        s->heap[i] = s->heap[m];
-        s->heap[m] = tmp;
-        i = m;
-    }
-    return top;
 }
 
 /* Queue the merge of symbol `left` with its successor, if there is one. */
@@ -332,7 +278,7 @@ static int try_pair(enc_state *s, int32_t left) {
     if (left < 0 || s->sym[left].next < 0) return QMC_OK;
     uint64_t key = (uint64_t)(uint32_t)s->sym[left].id << 32 | (uint32_t)s->sym[s->sym[left].next].id;
     int32_t rank = qmc_strmap_get(&s->b->pair_rank, (const char *)&key, 8);
-    return rank < 0 ? QMC_OK : heap_push(s, (bpair){rank, left, key});
+    return rank < 0 ? QMC_OK : qmc_pq_push(&s->heap, (qmc_pq_item){-(double)rank, left, key});
 }
 
 /* BPE of one pre-tokenized piece, tokens appended to s->out. */
@@ -340,35 +286,35 @@ static int merge_piece(enc_state *s, const unsigned char *p, int64_t len) {
     const struct qmc_bpe *b = s->b;
     int rc;
     if (b->ignore_merges) {
-        if ((rc = grow((void **)&s->mapped, &s->mapped_cap, 2 * len + 1, 1))) return rc;
+        if ((rc = qmc_grow((void **)&s->mapped, &s->mapped_cap, 2 * len + 1, 1))) return rc;
         int64_t ml = 0;
         for (int64_t i = 0; i < len; i++) ml += qmc_bpe_byte_char(b, p[i], s->mapped + ml);
         int32_t id = ml <= INT32_MAX ? piece_id(s->t, s->mapped, (int32_t)ml) : -1;
         if (id >= 0) return emit(s, id);
     }
-    if ((rc = grow((void **)&s->sym, &s->sym_cap, len, sizeof(bsym)))) return rc;
+    if ((rc = qmc_grow((void **)&s->sym, &s->sym_cap, len, sizeof(bsym)))) return rc;
     for (int64_t i = 0; i < len; i++) {
         int32_t id = b->byte_ids[p[i]];
         if (id < 0) id = s->t->unk_id;
         if (id < 0) return qmc_fail(QMC_ERR_FORMAT, "byte 0x%02x has no token in this vocabulary", p[i]);
         s->sym[i] = (bsym){id, (int32_t)i - 1, i + 1 < len ? (int32_t)i + 1 : -1};
     }
-    s->heap_n = 0;
+    s->heap.n = 0;
     for (int64_t i = 0; i + 1 < len; i++)
         if ((rc = try_pair(s, (int32_t)i))) return rc;
-    while (s->heap_n > 0) {
-        bpair top = heap_pop(s);
-        bsym *L = &s->sym[top.left];
+    while (s->heap.n > 0) {
+        qmc_pq_item top = qmc_pq_pop(&s->heap);
+        int32_t left = (int32_t)top.pos;
+        bsym *L = &s->sym[left];
         /* stale unless the same two symbols are still neighbours */
-        if (L->id < 0 || L->next < 0 ||
-            ((uint64_t)(uint32_t)L->id << 32 | (uint32_t)s->sym[L->next].id) != top.key)
+        if (L->id < 0 || L->next < 0 || ((uint64_t)(uint32_t)L->id << 32 | (uint32_t)s->sym[L->next].id) != top.aux)
             continue;
         bsym *R = &s->sym[L->next];
-        L->id = b->merge_result[top.rank];
+        L->id = b->merge_result[(int64_t)-top.pri];
         L->next = R->next;
-        if (R->next >= 0) s->sym[R->next].prev = top.left;
+        if (R->next >= 0) s->sym[R->next].prev = left;
         R->id = -1;
-        if ((rc = try_pair(s, L->prev)) || (rc = try_pair(s, top.left))) return rc;
+        if ((rc = try_pair(s, L->prev)) || (rc = try_pair(s, left))) return rc;
     }
     for (int32_t i = len ? 0 : -1; i >= 0; i = s->sym[i].next)
         if ((rc = emit(s, s->sym[i].id))) return rc;
@@ -379,33 +325,28 @@ static int merge_piece(enc_state *s, const unsigned char *p, int64_t len) {
 static int encode_piece(enc_state *s, const char *p, int64_t len) {
     if (len <= 0) return QMC_OK;
     bool cacheable = len <= CACHE_MAX_PIECE && s->cache_entries < CACHE_MAX_ENTRIES;
+    int rc;
     if (cacheable) {
-        int32_t e = qmc_strmap_get(&s->cache, p, (uint32_t)len);
+        int32_t e = qmc_strmap_get(&s->cache_map, p, (uint32_t)len);
         if (e >= 0) {
-            int rc = grow((void **)&s->out, &s->cap, s->n + s->cache_len[e], sizeof(int32_t));
-            if (rc) return rc;
-            memcpy(s->out + s->n, s->cache_tok + s->cache_off[e], (size_t)s->cache_len[e] * sizeof(int32_t));
-            s->n += s->cache_len[e];
+            if ((rc = qmc_grow((void **)&s->out, &s->cap, s->n + s->cache[e].len, sizeof(int32_t)))) return rc;
+            memcpy(s->out + s->n, s->cache_tok + s->cache[e].off, (size_t)s->cache[e].len * sizeof(int32_t));
+            s->n += s->cache[e].len;
             return QMC_OK;
         }
     }
     int64_t first = s->n;
-    int rc = merge_piece(s, (const unsigned char *)p, len);
-    if (rc || !cacheable) return rc;
+    if ((rc = merge_piece(s, (const unsigned char *)p, len)) || !cacheable) return rc;
     int64_t k = s->n - first, e = s->cache_entries;
-    if ((rc = grow((void **)&s->cache_tok, &s->cache_tok_cap, s->cache_tok_n + k, sizeof(int32_t))) ||
-        (rc = grow((void **)&s->cache_off, &s->cache_entry_cap, e + 1, sizeof(int64_t))))
+    if ((rc = qmc_grow((void **)&s->cache_tok, &s->cache_tok_cap, s->cache_tok_n + k, sizeof(int32_t))) ||
+        (rc = qmc_grow((void **)&s->cache, &s->cache_entry_cap, e + 1, sizeof *s->cache)))
         return rc;
-    int64_t len_cap = s->cache_entry_cap;
-    int32_t *nl = qmc_realloc(s->cache_len, (size_t)len_cap, sizeof(int32_t));
-    if (!nl) return QMC_ERR_NOMEM;
-    s->cache_len = nl;
     memcpy(s->cache_tok + s->cache_tok_n, s->out + first, (size_t)k * sizeof(int32_t));
-    s->cache_off[e] = s->cache_tok_n;
-    s->cache_len[e] = (int32_t)k;
+    s->cache[e].off = s->cache_tok_n;
+    s->cache[e].len = (int32_t)k;
     s->cache_tok_n += k;
     s->cache_entries++;
-    return qmc_strmap_put(&s->cache, p, (uint32_t)len, (int32_t)e);
+    return qmc_strmap_put(&s->cache_map, p, (uint32_t)len, (int32_t)e);
 }
 
 /* Split seg[0, len) by regex `level` (matches and the gaps between them are
@@ -487,14 +428,13 @@ int qmc_tok_encode_bpe(const qmc_tokenizer *t, const char *text, size_t len, int
     *n = 0;
     if (!t->bpe) return qmc_fail(QMC_ERR_STATE, "BPE tokenizer without merges");
     enc_state s = {.t = t, .b = t->bpe};
-    int rc = qmc_strmap_init(&s.cache, 4096);
+    int rc = qmc_strmap_init(&s.cache_map, 4096);
     if (!rc) rc = run(&s, text, len);
     qmc_free(s.sym);
-    qmc_free(s.heap);
+    qmc_pq_free(&s.heap);
     qmc_free(s.mapped);
-    qmc_strmap_free(&s.cache);
-    qmc_free(s.cache_off);
-    qmc_free(s.cache_len);
+    qmc_strmap_free(&s.cache_map);
+    qmc_free(s.cache);
     qmc_free(s.cache_tok);
     if (rc) {
         qmc_free(s.out);

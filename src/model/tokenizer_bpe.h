@@ -45,13 +45,16 @@ struct qmc_bpe {
 typedef struct { const char *left, *right; int32_t left_len, right_len; } qmc_bpe_merge;
 
 /* Set up t->bpe: merges[i] has rank i; the pre-tokenizer is n_patterns
- * regexes (PCRE2 syntax) applied in order.  label prefixes errors. */
+ * regexes (PCRE2 syntax) applied in order. */
 int qmc_bpe_init_patterns(qmc_tokenizer *t, const qmc_bpe_merge *merges, int64_t n_merges, const char *const *patterns,
-                          int n_patterns, bool ignore_merges, const char *label);
+                          int n_patterns, bool ignore_merges);
 /* Pre-tokenization alone (tests, tools): fn gets every piece in order, with
  * special = the token id of a special token, else -1.  Stops at a non-zero return. */
 typedef int (*qmc_bpe_piece_fn)(void *user, const char *piece, size_t len, int32_t special);
 int qmc_bpe_pretokenize(const qmc_tokenizer *t, const char *text, size_t len, qmc_bpe_piece_fn fn, void *user);
+/* Id of the piece left+right, or -1 (also when *buf, a scratch buffer of *cap
+ * bytes grown as needed, cannot grow). */
+int32_t qmc_bpe_merge_id(const qmc_tokenizer *t, const qmc_bpe_merge *m, char **buf, int64_t *cap);
 /* GGUF tokenizer.ggml.pre name of a pre-tokenizer, or NULL if it has none. */
 const char *qmc_bpe_pre_name(const struct qmc_bpe *b);
 /* UTF-8 of the character standing for byte b (1 or 2 bytes). */

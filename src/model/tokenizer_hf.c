@@ -185,18 +185,9 @@ static int32_t find_piece(const qmc_tokenizer *t, const char *s) {
 static void scores_from_merges(qmc_tokenizer *t, const qmc_bpe_merge *mg, int64_t n) {
     for (int32_t i = 0; i < t->n_vocab; i++) t->scores[i] = -(float)(n + i);
     char *cat = NULL;
-    size_t cap = 0;
+    int64_t cap = 0;
     for (int64_t r = n - 1; r >= 0; r--) {
-        size_t need = (size_t)mg[r].left_len + (size_t)mg[r].right_len;
-        if (need > cap) {
-            char *nc = qmc_realloc(cat, need + 64, 1);
-            if (!nc) break; /* scores stay valid, only less precise */
-            cat = nc;
-            cap = need + 64;
-        }
-        memcpy(cat, mg[r].left, (size_t)mg[r].left_len);
-        memcpy(cat + mg[r].left_len, mg[r].right, (size_t)mg[r].right_len);
-        int32_t id = qmc_strmap_get(&t->map, cat, (uint32_t)need);
+        int32_t id = qmc_bpe_merge_id(t, &mg[r], &cat, &cap);
         if (id >= 0) t->scores[id] = -(float)r;
     }
     qmc_free(cat);
@@ -220,11 +211,10 @@ static const char *template_bos(const cJSON *pp) {
     return qmc_json_get_str(st, "id");
 }
 
-int qmc_tok_parse_hf(const char *json, size_t len, const char *label, qmc_tokenizer **out) {
+/* The tokenizer of a parsed tokenizer.json. */
+static int tok_from_json(const cJSON *root, const char *label, qmc_tokenizer **out) {
     *out = NULL;
-    cJSON *root = NULL;
-    int rc = qmc_json_parse(json, len, label, &root);
-    if (rc) return rc;
+    int rc = QMC_OK;
     pre_info pre = {.label = label};
     const char **pieces = NULL;
     int32_t *lens = NULL, *types = NULL;
@@ -342,7 +332,10 @@ int qmc_tok_parse_hf(const char *json, size_t len, const char *label, qmc_tokeni
     } else {
         bool ignore = false;
         if ((rc = qmc_json_get_bool(model, "ignore_merges", label, &ignore)) < 0) goto done;
-        if ((rc = qmc_bpe_init_patterns(t, mg, n_merges, pre.patterns, pre.n_patterns, ignore, label))) goto done;
+        if ((rc = qmc_bpe_init_patterns(t, mg, n_merges, pre.patterns, pre.n_patterns, ignore))) {
+            qmc_error_prefix(rc, "%s", label);
+            goto done;
+        }
         const char *name = qmc_bpe_pre_name(t->bpe);
         snprintf(t->pre, sizeof t->pre, "%s", name ? name : "custom");
     }
@@ -358,9 +351,17 @@ done:
     qmc_free(lens);
     qmc_free(types);
     qmc_free(mg);
-    cJSON_Delete(root);
     if (rc) qmc_tok_free(t);
     else *out = t;
+    return rc;
+}
+
+int qmc_tok_parse_hf(const char *json, size_t len, const char *label, qmc_tokenizer **out) {
+    *out = NULL;
+    cJSON *root = NULL;
+    int rc = qmc_json_parse(json, len, label, &root);
+    if (!rc) rc = tok_from_json(root, label, out);
+    cJSON_Delete(root);
     return rc;
 }
 
@@ -373,12 +374,10 @@ static int32_t config_token(const qmc_tokenizer *t, const cJSON *cfg, const char
 
 int qmc_tok_load_hf(const char *path, qmc_tokenizer **out) {
     *out = NULL;
-    char *text = NULL;
-    size_t len = 0;
-    int rc = qmc_read_file(path, TOKENIZER_JSON_MAX, &text, &len);
-    if (rc) return rc;
-    rc = qmc_tok_parse_hf(text, len, path, out);
-    qmc_free(text);
+    cJSON *root = NULL;
+    int rc = qmc_json_read(path, TOKENIZER_JSON_MAX, &root);
+    if (!rc) rc = tok_from_json(root, path, out);
+    cJSON_Delete(root);
     if (rc) return rc;
     /* tokenizer_config.json next to it: special tokens and add_bos_token */
     char dir[4096], cfg_path[4096];
@@ -464,9 +463,8 @@ static int utf8_char_len(unsigned char c) {
  * boundary, ordered by the ids of the halves; then all of them stably sorted
  * by the piece's score, highest first. */
 static int spm_merges(const qmc_tokenizer *t, spm_merge **out, int64_t *n_out) {
-    int64_t n = 0, cap = 1024;
-    spm_merge *m = qmc_alloc((size_t)cap, sizeof(spm_merge));
-    if (!m) return QMC_ERR_NOMEM;
+    int64_t n = 0, cap = 0;
+    spm_merge *m = NULL;
     for (int32_t id = 0; id < t->n_vocab; id++) {
         int32_t len;
         const char *p = qmc_tok_piece(t, id, &len);
@@ -474,13 +472,9 @@ static int spm_merges(const qmc_tokenizer *t, spm_merge **out, int64_t *n_out) {
         for (int32_t k = utf8_char_len((unsigned char)p[0]); k < len; k += utf8_char_len((unsigned char)p[k])) {
             int32_t l = qmc_strmap_get(&t->map, p, (uint32_t)k), r = qmc_strmap_get(&t->map, p + k, (uint32_t)(len - k));
             if (l < 0 || r < 0) continue;
-            if (n == cap) {
-                spm_merge *nm = qmc_realloc(m, (size_t)(cap *= 2), sizeof(spm_merge));
-                if (!nm) {
-                    qmc_free(m);
-                    return QMC_ERR_NOMEM;
-                }
-                m = nm;
+            if (qmc_grow((void **)&m, &cap, n + 1, sizeof(spm_merge))) {
+                qmc_free(m);
+                return QMC_ERR_NOMEM;
             }
             m[n++] = (spm_merge){t->scores[id], 0, l, r};
         }
