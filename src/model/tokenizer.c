@@ -74,6 +74,16 @@ int qmc_tok_create(qmc_tok_kind kind, int32_t n, const char *const *pieces, cons
             return QMC_ERR_NOMEM;
         }
     }
+    /* SPM: does any piece continue across a word start ("x▁")? */
+    t->spm_word_merges = kind == QMC_TOK_SPM;
+    for (int32_t i = 0; i < n && t->spm_word_merges; i++) {
+        const char *p = t->arena + t->piece_off[i];
+        for (int32_t k = 1; k + 3 <= t->piece_len[i]; k++)
+            if (memcmp(p + k, k_space, 3) == 0 && (k < 3 || memcmp(p + k - 3, k_space, 3) != 0)) {
+                t->spm_word_merges = false;
+                break;
+            }
+    }
     /* byte tokens "<0xNN>" */
     for (int32_t i = 0; i < n; i++) {
         const char *p = t->arena + t->piece_off[i];
@@ -412,19 +422,30 @@ int qmc_tok_encode_spm(const qmc_tokenizer *t, const char *text, size_t len, int
         ns++;
         i += (size_t)cl;
     }
-    for (int64_t i = 0; i + 1 < ns; i++)
-        if ((rc = try_pair(t, s, sym, i, &h))) goto done;
-    while (h.n > 0) {
-        qmc_pq_item p = qmc_pq_pop(&h);
-        sym_t *L = &sym[p.pos];
-        /* stale if either side changed since the pair was queued */
-        if (L->len == 0 || L->next < 0 || (uint64_t)(L->len + sym[L->next].len) != p.aux) continue;
-        sym_t *R = &sym[L->next];
-        L->len += R->len;
-        L->next = R->next;
-        if (R->next >= 0) sym[R->next].prev = p.pos;
-        R->len = 0;
-        if ((rc = try_pair(t, s, sym, L->prev, &h)) || (rc = try_pair(t, s, sym, p.pos, &h))) goto done;
+    /* Merge word by word when no piece crosses a word start (a "▁" after
+     * another character): merges in different words then never interact, so
+     * the result is that of one heap over the whole text, with small heaps. */
+    for (int64_t w0 = 0, w1; w0 < ns; w0 = w1) {
+        w1 = w0 + 1;
+        if (t->spm_word_merges)
+            while (w1 < ns && !(sym[w1].len == 3 && memcmp(s + sym[w1].start, k_space, 3) == 0 &&
+                                !(sym[w1 - 1].len == 3 && memcmp(s + sym[w1 - 1].start, k_space, 3) == 0)))
+                w1++;
+        else w1 = ns;
+        for (int64_t i = w0; i + 1 < w1; i++)
+            if ((rc = try_pair(t, s, sym, i, &h))) goto done;
+        while (h.n > 0) {
+            qmc_pq_item p = qmc_pq_pop(&h);
+            sym_t *L = &sym[p.pos];
+            /* stale if either side changed since the pair was queued */
+            if (L->len == 0 || L->next < 0 || (uint64_t)(L->len + sym[L->next].len) != p.aux) continue;
+            sym_t *R = &sym[L->next];
+            L->len += R->len;
+            L->next = R->next;
+            if (R->next >= 0) sym[R->next].prev = p.pos;
+            R->len = 0;
+            if ((rc = try_pair(t, s, sym, L->prev, &h)) || (rc = try_pair(t, s, sym, p.pos, &h))) goto done;
+        }
     }
     /* emit: a piece id per symbol, or its bytes */
     toks = qmc_alloc(sl + 1, sizeof(int32_t));

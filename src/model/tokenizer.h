@@ -40,6 +40,8 @@ struct qmc_tokenizer {
     int32_t bos_id, eos_id, unk_id, pad_id;
     bool add_bos;           /* tokenizer.ggml.add_bos_token */
     bool add_space_prefix;  /* SPM: prefix "▁" (tokenizer.ggml.add_space_prefix) */
+    bool spm_word_merges;   /* SPM: no piece has "▁" after another character, so merges
+                               never cross a word start and words are merged one by one */
     int32_t byte_tokens[256]; /* SPM: id of <0xNN>, or -1 */
     char model_name[32];    /* "llama" or "gpt2" (tokenizer.ggml.model) */
     char pre[32];           /* BPE pre-tokenizer name (tokenizer.ggml.pre) */
