@@ -187,7 +187,7 @@ static qmc_model *qwen2_model(void) {
 
 static qmc_model *llama3_model(void) {
     tu_model_spec sp = {.arch = QMC_ARCH_LLAMA, .dim = 64, .hidden = 128, .layers = 2, .heads = 4, .kv_heads = 2,
-                        .head_dim = 16, .vocab = 280, .seq_len = 64, .tied = true, .rope = QMC_ROPE_NEOX,
+                        .head_dim = 32, .vocab = 280, .seq_len = 64, .tied = true, .rope = QMC_ROPE_NEOX,
                         .llama3_scaling = true, .rope_theta = 500000.0f, .with_tokenizer = true};
     return tu_random_model(&sp, 12);
 }
