@@ -828,6 +828,7 @@ static void test_bad_tokenizer_json(void **state) {
         {"\"a\":0", "\"a\":\"0\"", QMC_ERR_FORMAT, "vocab entry 'a' has a bad id"},
         {"\"b\":1", "\"b\":0", QMC_ERR_FORMAT, "id 0 is given to both"},
         {"\"id\":9,", "", QMC_ERR_FORMAT, "added token without id or content"},
+        {"\"cab\":10", "\"cab\":16000000", QMC_ERR_FORMAT, "token ids run up to 16000000 but only 12 tokens are defined"},
     };
     for (size_t i = 0; i < sizeof edits / sizeof *edits; i++) {
         char bad[2048];
@@ -876,6 +877,29 @@ static void test_bad_tokenizer_json(void **state) {
     assert_non_null(strstr(qmc_errmsg(), "no GGUF tokenizer.ggml.pre name"));
     gguf_writer_free(w);
     qmc_tok_free(g);
+}
+
+/* Random byte changes in a tokenizer.json: load or fail cleanly; what loads encodes. */
+static void test_json_mutations(void **state) {
+    char json[2048];
+    snprintf(json, sizeof json, k_hand_json, ",\"ignore_merges\":true");
+    size_t len = strlen(json);
+    int ok = 0, iters = tu_quick() ? 300 : 3000;
+    for (int it = 0; it < iters; it++) {
+        char buf[2048];
+        memcpy(buf, json, len + 1);
+        for (int k = 0; k < 2; k++)
+            buf[qmc_rand_u64(200, (uint64_t)it * 2 + (uint64_t)k) % len] = (char)(32 + qmc_rand_u64(201, (uint64_t)it * 2 + (uint64_t)k) % 95);
+        qmc_tokenizer *t = NULL;
+        if (qmc_tok_parse_hf(buf, len, "mutant.json", &t) == 0) {
+            ok++;
+            int32_t *ids;
+            int64_t n;
+            if (qmc_tok_encode(t, "abc ab<|x|>cab", 14, true, &ids, &n) == 0) qmc_free(ids);
+            qmc_tok_free(t);
+        } else assert_non_null(strstr(qmc_errmsg(), "mutant.json"));
+    }
+    print_message("%d of %d mutated tokenizer.json files still load\n", ok, iters);
 }
 
 /* tokenizer_config.json beside tokenizer.json sets the special tokens. */
@@ -948,7 +972,7 @@ int main(void) {
         cmocka_unit_test(test_trained_bpe),         cmocka_unit_test(test_long_pieces),
         cmocka_unit_test(test_spm_round_trips),     cmocka_unit_test(test_spm_merges_by_hand),
         cmocka_unit_test(test_bad_tokenizer_json),  cmocka_unit_test(test_tokenizer_config),
-        cmocka_unit_test(test_cli_tokenizer_only),
+        cmocka_unit_test(test_cli_tokenizer_only),  cmocka_unit_test(test_json_mutations),
     };
     return cmocka_run_group_tests(tests, load_texts, free_texts);
 }

@@ -176,6 +176,41 @@ static void test_container_errors(void **state) {
     parse_fails(raw_st("meta.st", 0, "{\"__metadata__\":3}", 0), "__metadata__");
 }
 
+/* Random byte changes in a valid file: every parse succeeds or fails cleanly
+ * (under the sanitizers: no invalid access), and what parses is consistent. */
+static void test_container_mutations(void **state) {
+    qmc_model *m = NULL;
+    assert_int_equal(qmc_model_load("models/stories260K/stories260K.bin", NULL, &m), 0);
+    const char *d = fresh_dir("mut");
+    assert_int_equal(qmc_model_save_hf(m, d, QMC_WRITE_F16), 0);
+    qmc_model_free(m);
+    qmc_mapped_file f;
+    assert_int_equal(qmc_map_file(in_dir(d, "model.safetensors"), &f), 0);
+    uint64_t n;
+    memcpy(&n, f.data, 8);
+    uint8_t *buf = malloc(f.size);
+    int ok = 0, iters = tu_quick() ? 300 : 3000;
+    for (int it = 0; it < iters; it++) {
+        memcpy(buf, f.data, f.size);
+        int flips = 1 + (int)(qmc_rand_u64(99, (uint64_t)it * 8) % 4);
+        for (int k = 0; k < flips; k++) {
+            uint64_t pos = qmc_rand_u64(100, (uint64_t)it * 8 + (uint64_t)k) % (8 + n);
+            buf[pos] = (uint8_t)qmc_rand_u64(101, (uint64_t)it * 8 + (uint64_t)k);
+        }
+        size_t size = it % 7 == 0 ? (size_t)(qmc_rand_u64(102, (uint64_t)it) % f.size) : f.size;
+        st_file sf;
+        if (st_parse(buf, size, "mutant", &sf) == 0) {
+            ok++;
+            for (int64_t i = 0; i < sf.n; i++) /* every tensor lies inside the buffer */
+                assert_true(sf.tensors[i].data >= buf && sf.tensors[i].data + sf.tensors[i].nbytes <= buf + size);
+            st_free(&sf);
+        } else assert_non_null(strstr(qmc_errmsg(), "mutant"));
+    }
+    print_message("%d of %d mutated files still parse\n", ok, iters);
+    free(buf);
+    qmc_unmap_file(&f);
+}
+
 /* ---- model round trips ------------------------------------------------------------ */
 
 static qmc_model *qwen2_model(void) {
@@ -569,6 +604,7 @@ static void test_cli(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_container_roundtrip), cmocka_unit_test(test_container_errors),
+        cmocka_unit_test(test_container_mutations),
         cmocka_unit_test(test_qwen2_roundtrip),     cmocka_unit_test(test_llama3_roundtrip),
         cmocka_unit_test(test_stories260k),         cmocka_unit_test(test_sharded),
         cmocka_unit_test(test_bad_config),          cmocka_unit_test(test_bad_tensors),

@@ -54,12 +54,15 @@ static void slot_shape(const qmc_config *c, size_t off, int64_t *rows, int64_t *
 
 /* ---- loading ------------------------------------------------------------------ */
 
+#define MAX_SHARDS 4096
+
 typedef struct {
     qmc_model *m;
     char dir[4096];
     st_file *shards;        /* [m->n_files], parallel to m->files */
     cJSON *index;           /* model.safetensors.index.json, or NULL */
     const cJSON *weight_map;
+    qmc_strmap shard_of;    /* shard file name (in the index) -> index into m->files */
     char index_path[4096];
 } hf_loader;
 
@@ -98,20 +101,26 @@ static int open_weights(hf_loader *L, const char *explicit_file) {
     L->weight_map = cJSON_GetObjectItemCaseSensitive(L->index, "weight_map");
     if (!cJSON_IsObject(L->weight_map))
         return qmc_fail(QMC_ERR_FORMAT, "%s: \"weight_map\" is missing or not an object", L->index_path);
-    int n = cJSON_GetArraySize(L->weight_map);
+    /* the distinct shard names, in order of first appearance */
+    if ((rc = qmc_strmap_init(&L->shard_of, 64))) return rc;
+    int n = 0;
+    for (const cJSON *e = L->weight_map->child; e; e = e->next) {
+        if (!cJSON_IsString(e))
+            return qmc_fail(QMC_ERR_FORMAT, "%s: weight_map entry '%.80s' is not a file name", L->index_path, e->string);
+        const char *f = e->valuestring;
+        if (!*f || strchr(f, '/') || strcmp(f, ".") == 0 || strcmp(f, "..") == 0)
+            return qmc_fail(QMC_ERR_FORMAT, "%s: shard name '%.80s' is not a plain file name", L->index_path, f);
+        if (qmc_strmap_get(&L->shard_of, f, (uint32_t)strlen(f)) >= 0) continue;
+        if (n == MAX_SHARDS) return qmc_fail(QMC_ERR_FORMAT, "%s: more than %d shards", L->index_path, MAX_SHARDS);
+        if ((rc = qmc_strmap_put(&L->shard_of, f, (uint32_t)strlen(f), n++))) return rc;
+    }
     m->files = qmc_alloc((size_t)n + 1, sizeof(qmc_mapped_file));
     L->shards = qmc_alloc((size_t)n + 1, sizeof(st_file));
     if (!m->files || !L->shards) return QMC_ERR_NOMEM;
     for (const cJSON *e = L->weight_map->child; e; e = e->next) {
-        if (!cJSON_IsString(e))
-            return qmc_fail(QMC_ERR_FORMAT, "%s: weight_map entry '%s' is not a file name", L->index_path, e->string);
         const char *f = e->valuestring;
-        if (!*f || strchr(f, '/') || strcmp(f, ".") == 0 || strcmp(f, "..") == 0)
-            return qmc_fail(QMC_ERR_FORMAT, "%s: shard name '%s' is not a plain file name", L->index_path, f);
+        if (qmc_strmap_get(&L->shard_of, f, (uint32_t)strlen(f)) != m->n_files) continue; /* mapped already */
         qmc_path_join(path, sizeof path, L->dir, f);
-        bool seen = false;
-        for (int i = 0; i < m->n_files && !seen; i++) seen = strcmp(m->files[i].path, path) == 0;
-        if (seen) continue;
         if (!qmc_file_exists(path))
             return qmc_fail(QMC_ERR_IO, "%s: shard '%s' named by the index is missing", L->index_path, f);
         if ((rc = map_shard(L, path))) return rc;
@@ -122,23 +131,16 @@ static int open_weights(hf_loader *L, const char *explicit_file) {
 /* Find HF tensor `name`; *file receives the shard holding it. */
 static const st_tensor *find_hf(const hf_loader *L, const char *name, int *file, int *rc) {
     *rc = QMC_OK;
-    if (!L->index) {
-        *file = 0;
-        return st_find(&L->shards[0], name);
-    }
+    *file = 0;
+    if (!L->index) return st_find(&L->shards[0], name);
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(L->weight_map, name);
     if (!e) return NULL;
-    char path[4096];
-    qmc_path_join(path, sizeof path, L->dir, e->valuestring);
-    for (int i = 0; i < L->m->n_files; i++)
-        if (strcmp(L->m->files[i].path, path) == 0) {
-            *file = i;
-            const st_tensor *t = st_find(&L->shards[i], name);
-            if (!t) *rc = qmc_fail(QMC_ERR_FORMAT, "%s: tensor '%s' is listed for this shard by the index but is not in it", path, name);
-            return t;
-        }
-    *rc = qmc_fail(QMC_ERR_STATE, "%s: shard of '%s' was not mapped", L->index_path, name);
-    return NULL;
+    *file = qmc_strmap_get(&L->shard_of, e->valuestring, (uint32_t)strlen(e->valuestring));
+    const st_tensor *t = st_find(&L->shards[*file], name);
+    if (!t)
+        *rc = qmc_fail(QMC_ERR_FORMAT, "%s: tensor '%s' is listed for this shard by the index but is not in it",
+                       L->m->files[*file].path, name);
+    return t;
 }
 
 /* Load HF tensor `hf` as `gguf` into t; rows == 1 means a vector of cols. */
@@ -381,6 +383,7 @@ int qmc_load_safetensors(const char *path, const qmc_load_opts *opts, qmc_model 
     if (!m->name[0]) snprintf(m->name, sizeof m->name, "%s", qmc_basename(L.dir));
     for (int i = 0; L.shards && i < m->n_files; i++) st_free(&L.shards[i]);
     qmc_free(L.shards);
+    qmc_strmap_free(&L.shard_of);
     cJSON_Delete(L.index);
     (void)opts;
     return rc;
@@ -543,13 +546,14 @@ int qmc_model_save_hf(const qmc_model *m, const char *dir, qmc_write_type type) 
     }
     if (!qmc_is_dir(dir) && mkdir(dir, 0755) != 0 && errno != EEXIST)
         return qmc_fail(QMC_ERR_IO, "%s: cannot create directory: %s", dir, strerror(errno));
+    /* each file is written to a temporary and renamed; config.json comes last,
+     * so a new directory only becomes loadable once everything is in place */
     char path[4096];
     qmc_path_join(path, sizeof path, dir, "model.safetensors");
     if ((rc = write_weights(m, path, type))) return rc;
-    qmc_path_join(path, sizeof path, dir, "config.json");
-    if ((rc = write_config(m, path, type))) return rc;
+    if (m->tok && (rc = qmc_tok_save_hf(m->tok, dir))) return rc;
     qmc_path_join(path, sizeof path, dir, "generation_config.json");
     if ((rc = write_generation_config(m, path))) return rc;
-    if (m->tok && (rc = qmc_tok_save_hf(m->tok, dir))) return rc;
-    return QMC_OK;
+    qmc_path_join(path, sizeof path, dir, "config.json");
+    return write_config(m, path, type);
 }

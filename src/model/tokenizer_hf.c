@@ -18,6 +18,7 @@
 
 #define TOKENIZER_JSON_MAX ((size_t)256 << 20)
 #define MAX_VOCAB (1 << 24)
+#define MAX_HOLES 4096 /* ids without a token ([PADn] placeholders) accepted in a tokenizer.json */
 
 static const char k_meta[] = "\xe2\x96\x81"; /* "▁" */
 
@@ -268,6 +269,13 @@ static int tok_from_json(const cJSON *root, const char *label, qmc_tokenizer **o
     }
     if (n == 0) {
         rc = qmc_fail(QMC_ERR_FORMAT, "%s: empty vocabulary", label);
+        goto done;
+    }
+    /* a few holes in the ids are allowed, not a size the file does not back */
+    int64_t defined = cJSON_GetArraySize(vocab) + (cJSON_IsArray(added) ? cJSON_GetArraySize(added) : 0);
+    if (n > defined + MAX_HOLES) {
+        rc = qmc_fail(QMC_ERR_FORMAT, "%s: token ids run up to %lld but only %lld tokens are defined", label, (long long)n - 1,
+                      (long long)defined);
         goto done;
     }
     pieces = qmc_alloc((size_t)n, sizeof(char *));
