@@ -486,10 +486,10 @@ static int spm_merges(const qmc_tokenizer *t, spm_merge **out, int64_t *n_out) {
             }
             m[n++] = (spm_merge){t->scores[id], 0, l, r};
         }
-        qsort(m + first, (size_t)(n - first), sizeof(spm_merge), cmp_pair_ids);
+        if (n - first > 1) qsort(m + first, (size_t)(n - first), sizeof(spm_merge), cmp_pair_ids);
     }
     for (int64_t i = 0; i < n; i++) m[i].seq = i;
-    qsort(m, (size_t)n, sizeof(spm_merge), cmp_spm_merge);
+    if (n > 1) qsort(m, (size_t)n, sizeof(spm_merge), cmp_spm_merge);
     *out = m;
     *n_out = n;
     return QMC_OK;
@@ -666,15 +666,15 @@ static int build_json(const qmc_tokenizer *t, cJSON *root) {
     } else n_merges = t->bpe->n_merges;
     bool as_array = false;
     for (int64_t i = 0; i < n_merges && !as_array; i++) {
-        int32_t l = sm ? sm[i].left : (int32_t)(t->bpe->pair_key[i] >> 32);
-        int32_t r = sm ? sm[i].right : (int32_t)(t->bpe->pair_key[i] & 0xffffffffu);
+        int32_t l = spm ? sm[i].left : (int32_t)(t->bpe->pair_key[i] >> 32);
+        int32_t r = spm ? sm[i].right : (int32_t)(t->bpe->pair_key[i] & 0xffffffffu);
         as_array = has_space(t, l) || has_space(t, r);
     }
     cJSON *merges = cJSON_AddArrayToObject(model, "merges");
     int rc = QMC_OK;
     for (int64_t i = 0; i < n_merges && !rc; i++) {
-        int32_t l = sm ? sm[i].left : (int32_t)(t->bpe->pair_key[i] >> 32);
-        int32_t r = sm ? sm[i].right : (int32_t)(t->bpe->pair_key[i] & 0xffffffffu);
+        int32_t l = spm ? sm[i].left : (int32_t)(t->bpe->pair_key[i] >> 32);
+        int32_t r = spm ? sm[i].right : (int32_t)(t->bpe->pair_key[i] & 0xffffffffu);
         cJSON *it = merge_item(t, l, r, as_array);
         if (!it) rc = QMC_ERR_NOMEM;
         else cJSON_AddItemToArray(merges, it);
