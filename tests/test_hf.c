@@ -543,6 +543,47 @@ static void test_bad_tensors(void **state) {
     qmc_model_free(m);
 }
 
+/* A 3-element F16 tensor at the start of the data leaves every F32 tensor
+ * after it misaligned: those are copied, the logits do not change. */
+static void test_misaligned(void **state) {
+    qmc_model *m = llama3_model();
+    const char *d = fresh_dir("misaligned");
+    assert_int_equal(qmc_model_save_hf(m, d, QMC_WRITE_F16), 0);
+    qmc_mapped_file f;
+    assert_int_equal(qmc_map_file(in_dir(d, "model.safetensors"), &f), 0);
+    st_file sf;
+    assert_int_equal(st_parse(f.data, f.size, "x", &sf), 0);
+    qmc_str h = {0};
+    qmc_str_printf(&h, "{\"extra\":{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[0,6]}");
+    for (int64_t i = 0; i < sf.n; i++) {
+        const st_tensor *t = &sf.tensors[i];
+        uint64_t b = (uint64_t)(t->data - (f.data + sf.data_offset)) + 6;
+        qmc_str_printf(&h, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[%lld", t->name, t->dtype, (long long)t->shape[0]);
+        if (t->n_dims == 2) qmc_str_printf(&h, ",%lld", (long long)t->shape[1]);
+        qmc_str_printf(&h, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)b, (unsigned long long)(b + t->nbytes));
+    }
+    qmc_str_printf(&h, "}");
+    FILE *fp = fopen(in_dir(d, "model.safetensors.new"), "wb");
+    uint64_t n = h.len;
+    fwrite(&n, 8, 1, fp);
+    fwrite(h.s, 1, h.len, fp);
+    fwrite("\0\0\0\0\0\0", 1, 6, fp);
+    fwrite(f.data + sf.data_offset, 1, f.size - sf.data_offset, fp);
+    fclose(fp);
+    qmc_str_free(&h);
+    st_free(&sf);
+    qmc_unmap_file(&f);
+    qmc_model *a = load_ok(d);
+    rename(in_dir(d, "model.safetensors.new"), in_dir(d, "model.safetensors"));
+    qmc_model *b = load_ok(d);
+    assert_non_null(b->output_norm.owned); /* copied, not pointing into the file */
+    assert_int_equal((uintptr_t)b->output_norm.data % 4, 0);
+    assert_same_logits(a, b, 0);
+    qmc_model_free(a);
+    qmc_model_free(b);
+    qmc_model_free(m);
+}
+
 static void test_write_errors(void **state) {
     qmc_model *m = llama3_model();
     /* packed weights cannot go into safetensors: error, nothing written */
@@ -609,6 +650,7 @@ int main(void) {
         cmocka_unit_test(test_stories260k),         cmocka_unit_test(test_sharded),
         cmocka_unit_test(test_bad_config),          cmocka_unit_test(test_bad_tensors),
         cmocka_unit_test(test_write_errors),        cmocka_unit_test(test_llama_bias),
+        cmocka_unit_test(test_misaligned),
         cmocka_unit_test(test_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
