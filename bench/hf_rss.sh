@@ -1,18 +1,23 @@
 #!/bin/sh
 # Peak resident memory of loading and running a 1.54e9-parameter F16 Hugging
-# Face directory (Qwen2-1.5B shapes, bench/make_synth_hf.py): the weights are
-# used in place from the mapped model.safetensors, so `qmc info` (load only)
-# stays small and `qmc generate` (every weight read) peaks near the file size.
-# usage: bench/hf_rss.sh [path/to/qmc] [workdir]   (needs python3, ~3.1 GB of disk)
+# Face directory: `qmc synth --shape qwen2.5-1.5b` (Qwen2.5-1.5B's shapes,
+# random weights) converted with `qmc convert --format hf`.  The weights are
+# used in place from the mapped model.safetensors, so `qmc info` (load and
+# validate) stays small and `qmc generate` (every weight read) peaks near the
+# file size.
+# usage: bench/hf_rss.sh [path/to/qmc] [workdir]   (~6 GB of disk in workdir)
 set -eu
 cd "$(dirname "$0")/.."
 QMC=${1:-build/qmc}
-DIR=${2:-$(mktemp -d)}/synth-qwen2-1.5b
-[ -f "$DIR/model.safetensors" ] || python3 bench/make_synth_hf.py "$DIR"
-size=$(stat -c %s "$DIR/model.safetensors")
+WORK=${2:-$(mktemp -d)}
+DIR=$WORK/qwen2.5-1.5b-hf
+[ -f "$WORK/qwen2.5-1.5b.gguf" ] || "$QMC" synth --shape qwen2.5-1.5b --outtype f16 -o "$WORK/qwen2.5-1.5b.gguf"
+[ -f "$DIR/config.json" ] || "$QMC" convert "$WORK/qwen2.5-1.5b.gguf" --format hf -o "$DIR"
 rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk '/Maximum resident set size/ {print $6}'; }
+size=$(stat -c %s "$DIR/model.safetensors")
 info_kb=$(rss "$QMC" info "$DIR")
 gen_kb=$(rss "$QMC" generate -m "$DIR" -p "hello" -n 4)
-printf 'model.safetensors        %8.0f MiB\n' "$(echo "$size / 1048576" | bc -l)"
-printf 'qmc info (load)          %8.0f MiB peak RSS\n' "$(echo "$info_kb / 1024" | bc -l)"
-printf 'qmc generate -n 4        %8.0f MiB peak RSS\n' "$(echo "$gen_kb / 1024" | bc -l)"
+awk -v s="$size" -v i="$info_kb" -v g="$gen_kb" 'BEGIN {
+    printf "model.safetensors      %6.0f MiB\n", s / 1048576
+    printf "qmc info (load)        %6.0f MiB peak RSS\n", i / 1024
+    printf "qmc generate -n 4      %6.0f MiB peak RSS\n", g / 1024 }'
