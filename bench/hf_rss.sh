@@ -1,23 +1,24 @@
 #!/bin/sh
-# Peak resident memory of loading and running a 1.54e9-parameter F16 Hugging
-# Face directory: `qmc synth --shape qwen2.5-1.5b` (Qwen2.5-1.5B's shapes,
-# random weights) converted with `qmc convert --format hf`.  The weights are
-# used in place from the mapped model.safetensors, so `qmc info` (load and
-# validate) stays small and `qmc generate` (every weight read) peaks near the
-# file size.
-# usage: bench/hf_rss.sh [path/to/qmc] [workdir]   (~6 GB of disk in workdir)
+# bench/hf_rss.sh — peak resident memory when loading (and when running) the
+# synthetic qwen2.5-1.5b model in F16 as a Hugging Face directory
+# (`qmc convert --format hf` of bench/rss.sh's GGUF), against the size of its
+# model.safetensors: the weights are used in place from the mapping.
+# Usage: bench/hf_rss.sh [MODEL_DIR]   (default /tmp/qmc-bench-models; ~6 GB)
 set -eu
-cd "$(dirname "$0")/.."
-QMC=${1:-build/qmc}
-WORK=${2:-$(mktemp -d)}
-DIR=$WORK/qwen2.5-1.5b-hf
-[ -f "$WORK/qwen2.5-1.5b.gguf" ] || "$QMC" synth --shape qwen2.5-1.5b --outtype f16 -o "$WORK/qwen2.5-1.5b.gguf"
-[ -f "$DIR/config.json" ] || "$QMC" convert "$WORK/qwen2.5-1.5b.gguf" --format hf -o "$DIR"
-rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk '/Maximum resident set size/ {print $6}'; }
-size=$(stat -c %s "$DIR/model.safetensors")
-info_kb=$(rss "$QMC" info "$DIR")
-gen_kb=$(rss "$QMC" generate -m "$DIR" -p "hello" -n 4)
-awk -v s="$size" -v i="$info_kb" -v g="$gen_kb" 'BEGIN {
-    printf "model.safetensors      %6.0f MiB\n", s / 1048576
-    printf "qmc info (load)        %6.0f MiB peak RSS\n", i / 1024
-    printf "qmc generate -n 4      %6.0f MiB peak RSS\n", g / 1024 }'
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+QMC=$ROOT/build/qmc
+DIR=${1:-/tmp/qmc-bench-models}
+mkdir -p "$DIR"
+[ -x /usr/bin/time ] || { echo "bench/hf_rss.sh needs /usr/bin/time (Debian package 'time')" >&2; exit 1; }
+f="$DIR/qwen2.5-1.5b-f16.gguf"
+hf="$DIR/qwen2.5-1.5b-f16-hf"
+[ -f "$f" ] || "$QMC" synth --shape qwen2.5-1.5b --outtype f16 -o "$f"
+[ -f "$hf/config.json" ] || "$QMC" convert "$f" --format hf -o "$hf"
+size=$(stat -c %s "$hf/model.safetensors")
+peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+load=$(peak "$QMC" info -m "$hf")
+run=$(peak "$QMC" bench -m "$hf" -p 16 -n 4 -r 1)
+awk -v s="$size" -v l="$load" -v r="$run" 'BEGIN{
+  printf "model.safetensors %.2f GB\n", s/1e9;
+  printf "peak RSS, load only (qmc info):            %.3f GB (%.1f%% of the file)\n", l*1024/1e9, 100*l*1024/s;
+  printf "peak RSS, load + run every weight (bench): %.3f GB (%.1f%% of the file)\n", r*1024/1e9, 100*r*1024/s }'
