@@ -44,6 +44,9 @@ bool qmc_add_ok(int64_t a, int64_t b, int64_t *out);
 void *qmc_alloc(size_t n, size_t size);        /* zeroed, n*size checked */
 void *qmc_alloc_aligned(size_t n, size_t size); /* 64-byte aligned, zeroed */
 void *qmc_realloc(void *p, size_t n, size_t size);
+/* Make the array *p (capacity *cap elements of `size` bytes) hold at least
+ * `need` elements: the capacity doubles (from 64), contents are kept. */
+int   qmc_grow(void **p, int64_t *cap, int64_t need, size_t size);
 void  qmc_free(void *p);                       /* for both kinds */
 char *qmc_strdup(const char *s);
 size_t qmc_alloc_live(void);
