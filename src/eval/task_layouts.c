@@ -216,11 +216,15 @@ static int foundry_line(qmc_task_set *t, qmc_str *tmp, const cJSON *j, int64_t l
     return 0;
 }
 
-int qmc_parse_foundry(qmc_task_set *t, const char *data, size_t size, qmc_task_prompt prompt, bool strict) {
+/* The jsonl driver: each non-blank line is parsed and handed to line_fn,
+ * which returns 0 (example added), 1 (bad line: why says why) or an error. */
+typedef int (*jsonl_line_fn)(qmc_task_set *t, qmc_str *tmp, const cJSON *j, int64_t line, void *user, char *why,
+                             size_t cap);
+
+static int parse_jsonl(qmc_task_set *t, const char *data, size_t size, bool strict, jsonl_line_fn fn, void *user) {
     line_reader r = {data, data + size, 1};
     text_line l;
     qmc_str tmp = {0};
-    bool have_kind = false;
     int rc = QMC_OK;
     while (!rc && read_line(&r, &l)) {
         if (is_blank(l.s, l.n)) continue;
@@ -229,7 +233,7 @@ int qmc_parse_foundry(qmc_task_set *t, const char *data, size_t size, qmc_task_p
         int bad = 1;
         if (j) {
             int64_t n_ex = t->n_examples;
-            bad = foundry_line(t, &tmp, j, l.line, prompt, &have_kind, why, sizeof why);
+            bad = fn(t, &tmp, j, l.line, user, why, sizeof why);
             if (bad < 0 && t->n_examples > n_ex) drop_last_example(t);
             cJSON_Delete(j);
         }
@@ -238,6 +242,22 @@ int qmc_parse_foundry(qmc_task_set *t, const char *data, size_t size, qmc_task_p
     }
     qmc_str_free(&tmp);
     return rc;
+}
+
+typedef struct {
+    qmc_task_prompt prompt;
+    bool have_kind;   /* the first valid line has fixed t->kind */
+} foundry_state;
+
+static int foundry_line_fn(qmc_task_set *t, qmc_str *tmp, const cJSON *j, int64_t line, void *user, char *why,
+                           size_t cap) {
+    foundry_state *st = user;
+    return foundry_line(t, tmp, j, line, st->prompt, &st->have_kind, why, cap);
+}
+
+int qmc_parse_foundry(qmc_task_set *t, const char *data, size_t size, qmc_task_prompt prompt, bool strict) {
+    foundry_state st = {prompt, false};
+    return parse_jsonl(t, data, size, strict, foundry_line_fn, &st);
 }
 
 /* ---- ai2_arc jsonl ------------------------------------------------------------------ */
@@ -250,7 +270,7 @@ static bool label_text(const cJSON *v, char *buf, size_t cap) {
     return false;
 }
 
-static int arc_line(qmc_task_set *t, qmc_str *tmp, const cJSON *j, int64_t line, char *why, size_t cap) {
+static int arc_line(qmc_task_set *t, qmc_str *tmp, const cJSON *j, int64_t line, void *user, char *why, size_t cap) {
     const char *q = get_string(j, "question");
     if (!q || !q[0]) return snprintf(why, cap, "\"question\" is missing, empty or not a string"), 1;
     const cJSON *ch = cJSON_GetObjectItemCaseSensitive(j, "choices");
@@ -283,27 +303,8 @@ static int arc_line(qmc_task_set *t, qmc_str *tmp, const cJSON *j, int64_t line,
 }
 
 int qmc_parse_arc(qmc_task_set *t, const char *data, size_t size, bool strict) {
-    line_reader r = {data, data + size, 1};
-    text_line l;
-    qmc_str tmp = {0};
-    int rc = QMC_OK;
     t->kind = QMC_TASK_CHOICE;
-    while (!rc && read_line(&r, &l)) {
-        if (is_blank(l.s, l.n)) continue;
-        char why[256] = "";
-        cJSON *j = parse_object(&l, why, sizeof why);
-        int bad = 1;
-        if (j) {
-            int64_t n_ex = t->n_examples;
-            bad = arc_line(t, &tmp, j, l.line, why, sizeof why);
-            if (bad < 0 && t->n_examples > n_ex) drop_last_example(t);
-            cJSON_Delete(j);
-        }
-        if (bad < 0) rc = bad;
-        else if (bad) rc = qmc_task_problem(t, strict, l.line, "%s", why);
-    }
-    qmc_str_free(&tmp);
-    return rc;
+    return parse_jsonl(t, data, size, strict, arc_line, NULL);
 }
 
 /* ---- HellaSwag 6-line text ---------------------------------------------------------- */
