@@ -125,8 +125,9 @@ static void print_row(const qmc_zs_result *r) {
     char norm[32] = "-", ppl[32] = "-";
     if (r->has_acc_norm) snprintf(norm, sizeof norm, "%.4f ± %.4f", r->acc_norm, r->acc_norm_stderr);
     if (r->has_ppl) snprintf(ppl, sizeof ppl, "%.3f", r->ppl);
-    printf("%-14s %6lld  %.4f ± %.4f  %-17s %-10s %9lld %8.2f\n", r->task, (long long)r->n, r->acc, r->acc_stderr,
-           norm, ppl, (long long)r->n_truncated, r->seconds);
+    printf("%-14s %6lld  %.4f ± %.4f  %-17s %-10s %9lld %8.2f %9.0f\n", r->task, (long long)r->n, r->acc,
+           r->acc_stderr, norm, ppl, (long long)r->n_truncated, r->seconds,
+           r->seconds > 0 ? (double)r->tokens_run / r->seconds : 0.0);
 }
 
 int cmd_eval(int argc, char **argv) {
@@ -202,8 +203,8 @@ int cmd_eval(int argc, char **argv) {
         if (limit) cJSON_AddNumberToObject(out, "limit", (double)limit);
         arr = cJSON_AddArrayToObject(out, "tasks");
     } else {
-        printf("%-14s %6s  %-15s  %-17s %-10s %9s %8s\n", "task", "n", "acc", "acc_norm", "ppl", "truncated",
-               "seconds");
+        printf("%-14s %6s  %-15s  %-17s %-10s %9s %8s %9s\n", "task", "n", "acc", "acc_norm", "ppl", "truncated",
+               "seconds", "tokens/s");
     }
     for (int i = 0; i < n_sets; i++) {
         qmc_zs_result r;
