@@ -213,11 +213,12 @@ static void test_malformed_lines(void **state) {
                                "[1, 2]\n"                                                           /* 9 */
                                "{\"query\": \"g\", \"choices\": \"ab\", \"gold\": 0.5}\n"           /* 10 */
                                "{\"query\": \"ok3\", \"choices\": [\"a\", \"b\"], \"gold\": 0} x\n" /* 11 */
-                               "{\"query\": \"ok4\", \"choices\": [\"a\", \"b\"], \"gold\": 0}\n"); /* 12 */
+                               "{\"query\": \"ok4\", \"choices\": [\"a\", \"b\"], \"gold\": 0}\n"    /* 12 */
+                               "{\"query\": \"big\", \"choices\": [\"a\", \"b\"], \"gold\": 1e300}\n"); /* 13 */
     qmc_task_set *t = NULL;
     assert_int_equal(qmc_task_load_file(p, QMC_TASK_FMT_AUTO, QMC_PROMPT_AS_IS, false, &t), 0);
     assert_int_equal(t->n_examples, 3);
-    assert_int_equal(t->n_skipped, 9);
+    assert_int_equal(t->n_skipped, 10);
     assert_int_equal(t->examples[1].line, 5);
     assert_int_equal(t->examples[2].line, 12);
     const char *pr = t->problems.s;
@@ -225,7 +226,7 @@ static void test_malformed_lines(void **state) {
                                    ":6: \"choices\"[1] is empty", ":7: \"choices\" has 1 entries",
                                    ":8: a context/continuation example in a file of query/choices examples",
                                    ":9: not a JSON object", ":10: \"choices\" is not an array",
-                                   ":11: characters after the JSON object"};
+                                   ":11: characters after the JSON object", ":13: \"gold\" must be an integer"};
     for (size_t i = 0; i < sizeof expect / sizeof *expect; i++) {
         char want[300];
         snprintf(want, sizeof want, "%s%s", p, expect[i]);
@@ -255,12 +256,13 @@ static void test_hellaswag_layout(void **state) {
                                "Act: A man sits. he stands UP\n0\nend a\nend [step] b\n [title] end c\nend d\n"
                                "Act2: Done.\n7\nx\ny\nz\nw\n"
                                "Act3: [header] How to x [title] Do y.\n2\ne1\ne2\ne3\ne4\n"
+                               "Act5: ok.\n1\ne1\n[title]\ne3\ne4\n"
                                "Act4: tail\n1\nonly three\n");
     qmc_task_set *t = NULL;
     assert_int_equal(qmc_task_load_file(p, QMC_TASK_FMT_AUTO, QMC_PROMPT_AS_IS, false, &t), 0);
     assert_int_equal(t->format, QMC_TASK_FMT_HELLASWAG);
     assert_int_equal(t->n_examples, 2);
-    assert_int_equal(t->n_skipped, 2);
+    assert_int_equal(t->n_skipped, 3);
     /* ctx_b capitalized (str.capitalize lower-cases the rest) */
     assert_string_equal(ctx_of(t, 0, 0), "Act: A man sits. He stands up");
     assert_string_equal(cont_of(t, 0, 1), " end b");
@@ -272,7 +274,9 @@ static void test_hellaswag_layout(void **state) {
     char want[300];
     snprintf(want, sizeof want, "%s:8: gold label must be 0, 1, 2 or 3", p);
     assert_non_null(strstr(t->problems.s, want));
-    snprintf(want, sizeof want, "%s:19: incomplete example: 3 of 6 lines", p);
+    snprintf(want, sizeof want, "%s:22: ending 1 is empty after preprocessing", p);
+    assert_non_null(strstr(t->problems.s, want));
+    snprintf(want, sizeof want, "%s:25: incomplete example: 3 of 6 lines", p);
     assert_non_null(strstr(t->problems.s, want));
     qmc_task_free(t);
     assert_int_equal(qmc_task_load_file(p, QMC_TASK_FMT_HELLASWAG, QMC_PROMPT_AS_IS, true, &t), QMC_ERR_FORMAT);
@@ -319,6 +323,37 @@ static void test_arc_layout(void **state) {
     snprintf(want, sizeof want, "%s:3: \"choices\".\"label\" is not an array of 2 labels", p);
     assert_non_null(strstr(t->problems.s, want));
     qmc_task_free(t);
+}
+
+/* Every prefix of valid files, and bytes flipped in them, load or fail cleanly
+ * (the sanitizer build checks the "cleanly"). */
+static void test_truncated_and_corrupt(void **state) {
+    static const char *good[] = {
+        "{\"query\": \"Q\", \"choices\": [\"a\", \"b\"], \"gold\": 1}\n"
+        "{\"context_options\": [\"x\", \"y\"], \"continuation\": \"z\", \"gold\": 0}\n",
+        "Act: A man sits. he\n2\nend [a] b\n [title] c\nd\ne\nB: c\n0\n1\n2\n3\n4\n",
+        "{\"question\":\"Q\",\"choices\":{\"text\":[\"x\",\"y\"],\"label\":[\"A\",\"B\"]},\"answerKey\":\"B\"}\n",
+    };
+    char buf[512];
+    for (size_t g = 0; g < sizeof good / sizeof *good; g++) {
+        size_t n = strlen(good[g]);
+        for (size_t k = 0; k <= n; k++)
+            for (int flip = 0; flip < 2; flip++) {
+                memcpy(buf, good[g], n + 1);
+                buf[k] = 0;                                       /* a prefix */
+                if (flip && k > 0) buf[(k * 7) % k] ^= (char)0x5b; /* and a corrupted byte */
+                const char *p = write_file("cut.txt", buf);
+                for (int strict = 0; strict < 2; strict++) {
+                    qmc_task_set *t = NULL;
+                    int rc = qmc_task_load_file(p, QMC_TASK_FMT_AUTO, QMC_PROMPT_AS_IS, strict, &t);
+                    assert_true(rc == 0 || rc == QMC_ERR_FORMAT);
+                    assert_true(rc == 0 ? t && t->n_examples > 0 : t == NULL);
+                    if (!rc)
+                        for (int64_t i = 0; i < t->n_options; i++) assert_true(t->options[i].norm_chars > 0);
+                    qmc_task_free(t);
+                }
+            }
+    }
 }
 
 static void test_unknown_task(void **state) {
@@ -375,7 +410,8 @@ int main(void) {
         cmocka_unit_test(test_shipped_counts),  cmocka_unit_test(test_shipped_prompts),
         cmocka_unit_test(test_foundry_layouts), cmocka_unit_test(test_malformed_lines),
         cmocka_unit_test(test_hellaswag_layout), cmocka_unit_test(test_preprocess),
-        cmocka_unit_test(test_arc_layout),      cmocka_unit_test(test_unknown_task),
+        cmocka_unit_test(test_arc_layout),      cmocka_unit_test(test_truncated_and_corrupt),
+        cmocka_unit_test(test_unknown_task),
         cmocka_unit_test(test_cli_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
  * validated; a bad one is reported as "file:line: problem" and, unless
  * loading is strict, its example is skipped. */
 #include <ctype.h>
+#include <math.h>
 #include <string.h>
 
 #include <cJSON.h>
@@ -131,7 +132,7 @@ static bool get_gold(const cJSON *o, int n, int *gold, char *why, size_t cap) {
     const cJSON *g = cJSON_GetObjectItemCaseSensitive(o, "gold");
     if (!g) return snprintf(why, cap, "no \"gold\""), false;
     double v = cJSON_IsNumber(g) ? g->valuedouble : -1;
-    if (!cJSON_IsNumber(g) || v != (double)(int)v || v < 0 || v >= n) {
+    if (!cJSON_IsNumber(g) || !(v >= 0 && v < n) || v != floor(v)) { /* range first: no out-of-range cast */
         snprintf(why, cap, "\"gold\" must be an integer in [0, %d)", n);
         return false;
     }
@@ -265,7 +266,7 @@ int qmc_parse_foundry(qmc_task_set *t, const char *data, size_t size, qmc_task_p
 /* A label as text ("A", or a number written as an integer). */
 static bool label_text(const cJSON *v, char *buf, size_t cap) {
     if (cJSON_IsString(v)) return snprintf(buf, cap, "%s", v->valuestring), true;
-    if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble)
+    if (cJSON_IsNumber(v) && fabs(v->valuedouble) < 1e15 && v->valuedouble == floor(v->valuedouble))
         return snprintf(buf, cap, "%lld", (long long)v->valuedouble), true;
     return false;
 }
@@ -389,6 +390,13 @@ static int hellaswag_example(qmc_task_set *t, qmc_str *tmp, const text_line *g, 
         a[g[0].n] = 0;
         capitalize_ctx_b(a, g[0].n);
         size_t cn = qmc_hellaswag_preprocess(a, g[0].n, b, cap_b);
+        if (cn == 0) {
+            *bad_line = g[0].line;
+            snprintf(why, cap, "context is empty after preprocessing");
+            qmc_free(a);
+            qmc_free(b);
+            return 1;
+        }
         int64_t ctx = qmc_task_add_text(t, b, cn);
         qmc_task_example *e;
         rc = ctx < 0 ? qmc_fail(QMC_ERR_NOMEM, "%s: out of memory", t->path)
@@ -401,6 +409,15 @@ static int hellaswag_example(qmc_task_set *t, qmc_str *tmp, const text_line *g, 
                 break;
             }
             size_t en = qmc_hellaswag_preprocess(g[2 + i].s, g[2 + i].n, end, need);
+            if (en == 0) {
+                /* nothing left to score (and acc_norm would divide by 0) */
+                qmc_free(end);
+                drop_last_example(t);
+                *bad_line = g[2 + i].line;
+                snprintf(why, cap, "ending %d is empty after preprocessing", i);
+                rc = 1;
+                break;
+            }
             rc = set_option(t, tmp, e, i, ctx, end, en, end, en);
             qmc_free(end);
         }
