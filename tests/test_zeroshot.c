@@ -61,7 +61,7 @@ static void test_metrics_by_hand(void **state) {
     set_norm(t, 3, 0, 2, 4), set_norm(t, 3, 1, 3, 3);
     qmc_zs_score s[8] = {{-2, 0}, {-3, 0}, {-1, 0}, {-5, 0}, {-4, 0}, {-4, 0}, {-2, 0}, {-2.9, 0}};
     qmc_zs_result r;
-    qmc_zs_aggregate(t, 4, s, &r);
+    qmc_zs_aggregate(t, 4, s, NULL, &r);
     assert_int_equal(r.n, 4);
     assert_true(r.acc == 0.25);        /* ex3 */
     assert_true(r.acc_norm == 0.25);   /* ex0 */
@@ -71,13 +71,13 @@ static void test_metrics_by_hand(void **state) {
     assert_true(fabs(r.acc_stderr - sqrt(0.25 * 0.75 / 3)) < 1e-15);
     assert_true(fabs(r.acc_bytes_stderr - sqrt(0.25 / 3)) < 1e-15);
     /* the first 2 examples only */
-    qmc_zs_aggregate(t, 2, s, &r);
+    qmc_zs_aggregate(t, 2, s, NULL, &r);
     assert_true(r.acc == 0.0 && r.acc_norm == 0.5);
-    qmc_zs_aggregate(t, 1, s, &r);
+    qmc_zs_aggregate(t, 1, s, NULL, &r);
     assert_true(isnan(r.acc_stderr)); /* n = 1: undefined, as lm-eval */
     /* NaN never wins the argmax */
     qmc_zs_score sn[2] = {{NAN, 0}, {-7, 0}};
-    qmc_zs_aggregate(t, 1, sn, &r);
+    qmc_zs_aggregate(t, 1, sn, NULL, &r);
     assert_true(r.acc == 1.0);
     qmc_task_free(t);
 
@@ -86,7 +86,7 @@ static void test_metrics_by_hand(void **state) {
     const char *c1[] = {"x"}, *k1[] = {" y"};
     for (int e = 0; e < 3; e++) add_ex(t, 1, 0, c1, k1);
     qmc_zs_score st[3] = {{-1.0, true}, {-2.0, false}, {-6.0, true}};
-    qmc_zs_aggregate(t, 3, st, &r);
+    qmc_zs_aggregate(t, 3, st, NULL, &r);
     assert_true(r.has_ppl && !r.has_acc_norm);
     assert_true(fabs(r.acc - 2.0 / 3) < 1e-15);
     assert_true(fabs(r.ppl - exp(3.0)) < 1e-12);
@@ -183,7 +183,7 @@ static void test_bigram_loglikelihoods(void **state) {
         /* trailing space of the context moved to the continuation: same tokens */
         assert_true(s[2].ll == s[1].ll && s[3].ll == s[0].ll);
         qmc_zs_result res;
-        qmc_zs_aggregate(t, 2, s, &res);
+        qmc_zs_aggregate(t, 2, s, NULL, &res);
         assert_true(res.acc == 1.0);
         qmc_zs_requests_free(r);
     }
@@ -203,7 +203,7 @@ static void test_bigram_loglikelihoods(void **state) {
     assert_true(fabs(s[0].ll - (lp_sp + lp_a)) < 1e-5);
     assert_true(fabs(s[1].ll - (-log((double)BV) + lp_a)) < 1e-5);
     qmc_zs_result res;
-    qmc_zs_aggregate(t, 2, s, &res);
+    qmc_zs_aggregate(t, 2, s, NULL, &res);
     assert_true(res.acc == 0.5 && !res.has_acc_norm);
     qmc_zs_requests_free(r);
     qmc_task_free(t);
@@ -423,7 +423,19 @@ static void test_bad_requests(void **state) {
     qmc_zs_opts o = {.max_ctx = 16};
     qmc_zs_result res;
     assert_int_equal(qmc_zeroshot_eval(m, t, &o, &res), QMC_ERR_RANGE);
-    assert_non_null(strstr(qmc_errmsg(), "handmade.jsonl:1: option 0: continuation of"));
+    assert_non_null(strstr(qmc_errmsg(), "handmade.jsonl: no example fits a context of 16 tokens"));
+    /* with another example that fits, the long one is skipped and counted */
+    const char *k2[] = {" a"};
+    add_ex(t, 1, 0, c, k2);
+    assert_int_equal(qmc_zeroshot_eval(m, t, &o, &res), 0);
+    assert_int_equal(res.n, 1);
+    assert_int_equal(res.n_too_long, 1);
+    assert_true(res.tokens_requested > 0 && res.tokens_requested < 16);
+    /* skipped examples are left out of the metrics */
+    qmc_zs_score sk[2] = {{NAN, false}, {-1, true}};
+    uint8_t skip[2] = {1, 0};
+    qmc_zs_aggregate(t, 2, sk, skip, &res);
+    assert_true(res.n == 1 && res.acc == 1.0 && res.ppl == exp(1.0));
     /* a model without a tokenizer */
     qmc_tokenizer *tok = m->tok;
     m->tok = NULL;

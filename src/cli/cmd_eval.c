@@ -99,6 +99,7 @@ static cJSON *result_json(const qmc_task_set *t, const qmc_zs_result *r) {
     cJSON_AddNumberToObject(j, "n", (double)r->n);
     cJSON_AddNumberToObject(j, "examples_in_file", (double)t->n_examples);
     cJSON_AddNumberToObject(j, "skipped_lines", (double)t->n_skipped);
+    cJSON_AddNumberToObject(j, "skipped_too_long", (double)r->n_too_long);
     add_num(j, "acc", r->acc);
     add_num(j, "acc_stderr", r->acc_stderr);
     if (r->has_acc_norm) {
@@ -218,6 +219,9 @@ int cmd_eval(int argc, char **argv) {
             print_row(&r);
             fflush(stdout);
         }
+        if (r.n_too_long)
+            fprintf(stderr, "qmc eval: warning: %s: %lld examples not scored (a continuation is longer than the %d-token window)\n",
+                    r.task, (long long)r.n_too_long, ctx ? (int)ctx : m->cfg.seq_len);
     }
     if (json) cli_json_print(out);
     status = 0;

@@ -22,6 +22,7 @@ double qmc_zs_binary_stderr(double p, int64_t n) {
 
 void qmc_zs_requests_free(qmc_zs_requests *r) {
     if (!r) return;
+    qmc_free(r->skip);
     qmc_free(r->req);
     qmc_free(r->tokens);
     qmc_free(r);
@@ -106,45 +107,53 @@ int qmc_zs_prepare(const qmc_model *m, const qmc_task_set *t, const qmc_zs_opts 
     r->n_requests = n_req;
     r->max_ctx = max_ctx;
     r->req = qmc_alloc((size_t)n_req, sizeof(qmc_zs_request));
-    int rc = r->req ? QMC_OK : QMC_ERR_NOMEM;
+    r->skip = qmc_alloc((size_t)n_ex, 1);
+    int rc = r->req && r->skip ? QMC_OK : QMC_ERR_NOMEM;
     int64_t cap = 0;
     for (int64_t e = 0; e < n_ex && !rc; e++) {
         const qmc_task_example *ex = &t->examples[e];
-        for (int i = 0; i < ex->n_options && !rc; i++) {
+        encoded_pair p[QMC_TASK_MAX_CHOICES];
+        int n_enc = 0;
+        bool too_long = false;
+        for (int i = 0; i < ex->n_options && !rc; i++, n_enc++) {
             const qmc_task_option *op = qmc_task_opt(t, ex, i);
-            encoded_pair p;
-            rc = encode_pair(tok, qmc_task_text(t, op->context), qmc_task_text(t, op->continuation), &p);
-            if (!rc && p.n_ctx + (bos ? 1 : 0) == 0)
+            rc = encode_pair(tok, qmc_task_text(t, op->context), qmc_task_text(t, op->continuation), &p[i]);
+            if (!rc && p[i].n_ctx + (bos ? 1 : 0) == 0)
                 rc = qmc_fail(QMC_ERR_FORMAT, "context encodes to no tokens and there is no BOS");
-            if (!rc && p.n_cont > max_ctx)
-                rc = qmc_fail(QMC_ERR_RANGE, "continuation of %lld tokens does not fit a context of %d",
-                              (long long)p.n_cont, max_ctx);
-            if (rc) {
-                qmc_error_prefix(rc, "%s:%lld: option %d", t->path, (long long)ex->line, i);
-                pair_free(&p);
-                break;
-            }
+            if (rc) qmc_error_prefix(rc, "%s:%lld: option %d", t->path, (long long)ex->line, i);
+            too_long = too_long || p[i].n_cont > max_ctx;
+        }
+        /* a continuation longer than the window cannot be scored (lm-eval asserts
+         * len(continuation) <= max_length): the example is skipped and counted */
+        if (!rc && too_long) {
+            r->skip[e] = 1;
+            r->n_too_long++;
+        }
+        for (int i = 0; i < ex->n_options && !rc && !too_long; i++) {
             /* full = [BOS] + context + continuation; the input (all but the last token)
              * keeps BOS and the newest max_ctx - BOS tokens */
-            int64_t n_body = p.n_ctx + p.n_cont, drop = 0;
+            int64_t n_body = p[i].n_ctx + p[i].n_cont, drop = 0;
             int64_t n_full = n_body + (bos ? 1 : 0);
             if (n_full - 1 > max_ctx) drop = n_full - 1 - max_ctx;
             qmc_zs_request *q = &r->req[ex->first_option + i];
             q->tok = r->n_tokens;
-            q->n_cont = (int32_t)p.n_cont;
+            q->n_cont = (int32_t)p[i].n_cont;
             q->n_full = (int32_t)(n_full - drop);
             q->truncated = drop > 0;
             /* n_cont <= max_ctx, so only context tokens are dropped */
             if (bos) rc = push_tokens(r, &cap, &bos_id, 1);
-            if (!rc) rc = push_tokens(r, &cap, p.ctx + drop, p.n_ctx - drop);
-            if (!rc) rc = push_tokens(r, &cap, p.cont, p.n_cont);
+            if (!rc) rc = push_tokens(r, &cap, p[i].ctx + drop, p[i].n_ctx - drop);
+            if (!rc) rc = push_tokens(r, &cap, p[i].cont, p[i].n_cont);
             r->n_truncated += q->truncated;
-            r->n_split_fallback += p.fallback;
+            r->n_split_fallback += p[i].fallback;
             r->longest = QMC_MAX(r->longest, q->n_full - 1);
             r->longest_cont = QMC_MAX(r->longest_cont, q->n_cont);
-            pair_free(&p);
         }
+        for (int i = 0; i < n_enc; i++) pair_free(&p[i]);
     }
+    if (!rc && r->n_too_long == n_ex)
+        rc = qmc_fail(QMC_ERR_RANGE, "%s: no example fits a context of %d tokens (continuations are longer)", t->path,
+                      max_ctx);
     if (rc) {
         qmc_zs_requests_free(r);
         return rc;
@@ -246,6 +255,11 @@ int qmc_zs_run(const qmc_model *m, const qmc_zs_requests *r, const qmc_zs_opts *
         for (int64_t e = 0; e < r->n_examples; e++) {
             if (trc || atomic_load(&stop)) continue;
             const qmc_task_example *ex = &t->examples[e];
+            if (r->skip[e]) {
+                for (int i = 0; i < ex->n_options; i++) scores[ex->first_option + i] = (qmc_zs_score){NAN, false};
+                atomic_fetch_add(&done, 1);
+                continue;
+            }
             for (int i = 0; i < ex->n_options && !trc; i++) {
                 const int64_t k = ex->first_option + i;
                 const qmc_zs_request *q = &r->req[k];
@@ -291,14 +305,16 @@ static int argmax_scaled(const qmc_zs_score *s, const qmc_task_option *op, int n
     return best;
 }
 
-void qmc_zs_aggregate(const qmc_task_set *t, int64_t n_ex, const qmc_zs_score *scores, qmc_zs_result *res) {
+void qmc_zs_aggregate(const qmc_task_set *t, int64_t n_ex, const qmc_zs_score *scores, const uint8_t *skip,
+                      qmc_zs_result *res) {
     memset(res, 0, sizeof *res);
     snprintf(res->task, sizeof res->task, "%s", t->name);
     res->kind = t->kind;
-    res->n = n_ex;
-    int64_t acc = 0, acc_norm = 0, acc_bytes = 0;
+    int64_t acc = 0, acc_norm = 0, acc_bytes = 0, n_scored = 0;
     double sum = 0, sq = 0;
     for (int64_t e = 0; e < n_ex; e++) {
+        if (skip && skip[e]) continue;
+        n_scored++;
         const qmc_task_example *ex = &t->examples[e];
         const qmc_zs_score *s = scores + ex->first_option;
         const qmc_task_option *op = qmc_task_opt(t, ex, 0);
@@ -312,6 +328,7 @@ void qmc_zs_aggregate(const qmc_task_set *t, int64_t n_ex, const qmc_zs_score *s
         acc_norm += argmax_scaled(s, op, ex->n_options, 1) == ex->gold;
         acc_bytes += argmax_scaled(s, op, ex->n_options, 2) == ex->gold;
     }
+    res->n = n_ex = n_scored;
     const double n = (double)QMC_MAX(n_ex, 1);
     res->acc = (double)acc / n;
     res->acc_stderr = qmc_zs_binary_stderr(res->acc, n_ex);
@@ -341,12 +358,13 @@ int qmc_zeroshot_eval(const qmc_model *m, const qmc_task_set *t, const qmc_zs_op
     int64_t run = 0;
     rc = scores ? qmc_zs_run(m, r, o, scores, &run) : QMC_ERR_NOMEM;
     if (!rc) {
-        qmc_zs_aggregate(t, r->n_examples, scores, res);
+        qmc_zs_aggregate(t, r->n_examples, scores, r->skip, res);
+        res->n_too_long = r->n_too_long;
         res->n_requests = r->n_requests;
         res->n_truncated = r->n_truncated;
         res->n_split_fallback = r->n_split_fallback;
         res->tokens_run = run;
-        for (int64_t i = 0; i < r->n_requests; i++) res->tokens_requested += r->req[i].n_full - 1;
+        for (int64_t i = 0; i < r->n_requests; i++) res->tokens_requested += QMC_MAX(r->req[i].n_full - 1, 0);
         res->seconds = qmc_now() - t0;
     }
     qmc_free(scores);

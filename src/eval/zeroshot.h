@@ -8,7 +8,8 @@
  * encoded, and the continuation tokens are whole[len(context tokens):].  The
  * model input is BOS (optional) + context tokens + continuation tokens minus
  * the last one; when that exceeds the context window the oldest tokens are
- * dropped (after BOS), as lm-eval truncates from the left.  The option's
+ * dropped (after BOS), as lm-eval truncates from the left; an example with
+ * a continuation longer than the window is skipped and counted.  The option's
  * loglikelihood is the sum over continuation tokens of log-softmax(logits)
  * at the target; "greedy" says whether every target is the argmax.
  *
@@ -63,6 +64,9 @@ typedef struct {
     int64_t n_truncated;       /* requests cut from the left */
     int64_t n_split_fallback;  /* requests whose joint encoding left no continuation
                                 * token, encoded as context + continuation separately */
+    uint8_t *skip;             /* [n_examples] 1: not scored (a continuation is longer than max_ctx;
+                                * its requests are empty and its scores NaN) */
+    int64_t n_too_long;        /* examples skipped so */
 } qmc_zs_requests;
 
 /* Score of one option. */
@@ -75,6 +79,7 @@ typedef struct {
     char task[64];
     qmc_task_kind kind;
     int64_t n;                       /* examples scored */
+    int64_t n_too_long;              /* examples skipped: a continuation is longer than the window */
     double acc, acc_stderr;          /* CHOICE/PARTIAL: argmax of ll; TARGET: greedy match */
     bool has_acc_norm;               /* CHOICE (and PARTIAL, where it equals lm-eval's definition) */
     double acc_norm, acc_norm_stderr;   /* argmax of ll / characters (lm-eval acc_norm) */
@@ -96,8 +101,10 @@ void qmc_zs_requests_free(qmc_zs_requests *r);
 int  qmc_zs_run(const qmc_model *m, const qmc_zs_requests *r, const qmc_zs_opts *o, qmc_zs_score *scores,
                 int64_t *tokens_run);
 /* Metrics from per-option scores (scores[i] belongs to option i of the
- * first n_examples examples).  Fills everything but the timing/token counts. */
-void qmc_zs_aggregate(const qmc_task_set *t, int64_t n_examples, const qmc_zs_score *scores, qmc_zs_result *res);
+ * first n_examples examples), leaving out examples with skip[e] != 0 (skip
+ * may be NULL).  Fills everything but the timing/token counts. */
+void qmc_zs_aggregate(const qmc_task_set *t, int64_t n_examples, const qmc_zs_score *scores, const uint8_t *skip,
+                      qmc_zs_result *res);
 /* Prepare + run + aggregate. */
 int  qmc_zeroshot_eval(const qmc_model *m, const qmc_task_set *t, const qmc_zs_opts *o, qmc_zs_result *res);
 
