@@ -324,9 +324,11 @@ static void check_against_scratch(const qmc_model *m, qmc_task_kind kind, int n_
             greedy = greedy && am == full[first + 1 + j];
         }
         free(lg);
-        /* per-token results do not depend on batching or cache reuse: bit-identical
-         * with the engine's log-softmax, and close to an independent one */
-        if (ll_engine != s1[k].ll || fabs(ll - s1[k].ll) > 1e-9 * (1 + fabs(ll)) || greedy != s1[k].greedy)
+        /* equal to the from-scratch run up to the float rounding of the engine's
+         * matmul tiles (a token's sums depend on how tokens are grouped into 4-token
+         * tiles: ~1e-8 relative), and to an independent log-softmax */
+        if (fabs(ll_engine - s1[k].ll) > 1e-6 * (1 + fabs(ll)) || fabs(ll - ll_engine) > 1e-9 * (1 + fabs(ll)) ||
+            greedy != s1[k].greedy)
             fail_msg("request %lld: from scratch %.12f (greedy %d), with prefix reuse %.12f (greedy %d)", (long long)k,
                      ll_engine, greedy, s1[k].ll, s1[k].greedy);
         /* the thread count changes nothing, bit for bit */
@@ -335,7 +337,9 @@ static void check_against_scratch(const qmc_model *m, qmc_task_kind kind, int n_
     }
     qmc_set_threads(threads);
     assert_true(r->n_truncated > 0 || max_ctx >= 200);
-    assert_true(run < requested); /* the prefix was reused */
+    /* the shared prefix ran once per example (a target task has nothing to share) */
+    if (kind == QMC_TASK_TARGET) assert_int_equal(run, requested);
+    else assert_true(run < requested);
     free(s1);
     free(s2);
     qmc_zs_requests_free(r);
@@ -459,8 +463,8 @@ static void test_cli(void **state) {
                 i % 2 ? "cat" : "ball", i % 3);
     fclose(f);
     char *o1 = NULL, *o2 = NULL;
-    assert_int_equal(tu_run(&o1, "%s eval -m %s --task %s --json -t 1 | grep -v -e seconds -e tokens_run", tu_qmc(), model, p), 0);
-    assert_int_equal(tu_run(&o2, "%s eval -m %s --task %s --json -t 2 | grep -v -e seconds -e tokens_run", tu_qmc(), model, p), 0);
+    assert_int_equal(tu_run(&o1, "%s eval -m %s --task %s --json -t 1 | grep -v seconds", tu_qmc(), model, p), 0);
+    assert_int_equal(tu_run(&o2, "%s eval -m %s --task %s --json -t 2 | grep -v seconds", tu_qmc(), model, p), 0);
     /* identical apart from the thread count line */
     char *a = strstr(o1, "\"tasks\""), *b = strstr(o2, "\"tasks\"");
     assert_non_null(a);

@@ -6,7 +6,6 @@
 #include <omp.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "engine/engine.h"
 #include "eval/eval.h"
@@ -230,14 +229,13 @@ int qmc_zs_run(const qmc_model *m, const qmc_zs_requests *r, const qmc_zs_opts *
     if (nt < 1) nt = 1;
     /* Examples are split into one contiguous block per thread; each thread
      * runs its own session, the matmuls inside run single-threaded (nested
-     * parallel regions are inactive).  Scores do not depend on the split. */
+     * parallel regions are inactive).  An example's requests always run the
+     * same way, so scores do not depend on the split. */
     int rc = QMC_OK;
     int64_t failed_at = INT64_MAX, run_total = 0;
     char failed_msg[1024] = "";
     atomic_int stop = 0;
     atomic_llong done = 0;
-    const bool progress = o->progress && isatty(2);
-    double t_last = qmc_now();
 #pragma omp parallel num_threads(nt) reduction(+ : run_total)
     {
         scorer sc;
@@ -260,6 +258,10 @@ int qmc_zs_run(const qmc_model *m, const qmc_zs_requests *r, const qmc_zs_opts *
                 atomic_fetch_add(&done, 1);
                 continue;
             }
+            /* reuse stays within an example: the engine's result for a token depends
+             * (in the last bits) on how tokens are batched, so reuse across examples
+             * would make scores depend on where the thread blocks split */
+            sc.n_cached = 0;
             for (int i = 0; i < ex->n_options && !trc; i++) {
                 const int64_t k = ex->first_option + i;
                 const qmc_zs_request *q = &r->req[k];
@@ -276,16 +278,13 @@ int qmc_zs_run(const qmc_model *m, const qmc_zs_requests *r, const qmc_zs_opts *
                 }
             }
             long long d = atomic_fetch_add(&done, 1) + 1;
-            if (progress && omp_get_thread_num() == 0 && qmc_now() - t_last > 0.5) {
-                t_last = qmc_now();
-                fprintf(stderr, "\r%s: %lld/%lld examples", t->name, d, (long long)r->n_examples);
-            }
+            if (o->progress && omp_get_thread_num() == 0 && d < r->n_examples)
+                qmc_progress_bar((void *)t->name, (double)d / (double)r->n_examples);
         }
         run_total += sc.tokens_run;
         scorer_free(&sc);
     }
-    if (progress) fprintf(stderr, "\r%s: %lld/%lld examples\n", t->name, (long long)atomic_load(&done),
-                          (long long)r->n_examples);
+    if (o->progress) qmc_progress_bar((void *)t->name, 1.0);
     if (rc) return qmc_fail(rc, "%s", failed_msg);
     if (tokens_run) *tokens_run = run_total;
     return QMC_OK;

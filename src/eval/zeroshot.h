@@ -13,14 +13,15 @@
  * loglikelihood is the sum over continuation tokens of log-softmax(logits)
  * at the target; "greedy" says whether every target is the argmax.
  *
- * Requests are run through one KV cache per thread with prefix reuse: the
- * tokens already in the cache that agree with the new input are kept, and
- * only the rest is run (at least the continuation and the last context
- * position, whose logits are needed).  The options of a multiple-choice
- * example therefore run their shared context once.  Examples are spread over
- * threads; every number is independent of the thread count and of the order
- * requests are run in (tests/test_zeroshot.c checks both against scoring
- * each full sequence from scratch).
+ * Requests are run through one KV cache per thread with prefix reuse within
+ * an example: the tokens already in the cache that agree with the new input
+ * are kept, and only the rest is run (at least the continuation and the last
+ * context position, whose logits are needed).  The options of a
+ * multiple-choice example therefore run their shared context once.  Examples
+ * are spread over threads; every number is independent of the thread count
+ * (bit for bit), and equal to scoring each full sequence from scratch up to
+ * the engine's float rounding, which depends on how tokens are grouped into
+ * matmul tiles (~1e-8 relative; tests/test_zeroshot.c checks both).
  *
  * The model is any qmc_model: F32, packed, or a noisy copy of a packed one,
  * so a Monte-Carlo noise loop calls qmc_zeroshot_eval() once per trial
