@@ -258,9 +258,9 @@ int qmc_zs_run(const qmc_model *m, const qmc_zs_requests *r, const qmc_zs_opts *
                 atomic_fetch_add(&done, 1);
                 continue;
             }
-            /* reuse stays within an example: the engine's result for a token depends
-             * (in the last bits) on how tokens are batched, so reuse across examples
-             * would make scores depend on where the thread blocks split */
+            /* reuse stays within an example, so an example always runs the same way
+             * (scores and tokens_run do not depend on where the thread blocks split,
+             * even if the engine's last bits ever depended on batching) */
             sc.n_cached = 0;
             for (int i = 0; i < ex->n_options && !trc; i++) {
                 const int64_t k = ex->first_option + i;
@@ -347,26 +347,61 @@ void qmc_zs_aggregate(const qmc_task_set *t, int64_t n_ex, const qmc_zs_score *s
     res->acc_bytes_stderr = qmc_zs_binary_stderr(res->acc_bytes, n_ex);
 }
 
-int qmc_zeroshot_eval(const qmc_model *m, const qmc_task_set *t, const qmc_zs_opts *o, qmc_zs_result *res) {
-    memset(res, 0, sizeof *res);
-    double t0 = qmc_now();
-    qmc_zs_requests *r = NULL;
-    int rc = qmc_zs_prepare(m, t, o, &r);
-    if (rc) return rc;
+/* Run prepared requests through m and fill every field of res but seconds. */
+static int score_requests(const qmc_model *m, const qmc_zs_requests *r, const qmc_zs_opts *o, qmc_zs_result *res) {
     qmc_zs_score *scores = qmc_alloc((size_t)r->n_requests, sizeof *scores);
     int64_t run = 0;
-    rc = scores ? qmc_zs_run(m, r, o, scores, &run) : QMC_ERR_NOMEM;
+    int rc = scores ? qmc_zs_run(m, r, o, scores, &run) : QMC_ERR_NOMEM;
     if (!rc) {
-        qmc_zs_aggregate(t, r->n_examples, scores, r->skip, res);
+        qmc_zs_aggregate(r->task, r->n_examples, scores, r->skip, res);
         res->n_too_long = r->n_too_long;
         res->n_requests = r->n_requests;
         res->n_truncated = r->n_truncated;
         res->n_split_fallback = r->n_split_fallback;
         res->tokens_run = run;
         for (int64_t i = 0; i < r->n_requests; i++) res->tokens_requested += QMC_MAX(r->req[i].n_full - 1, 0);
-        res->seconds = qmc_now() - t0;
     }
     qmc_free(scores);
+    return rc;
+}
+
+int qmc_zeroshot_eval(const qmc_model *m, const qmc_task_set *t, const qmc_zs_opts *o, qmc_zs_result *res) {
+    memset(res, 0, sizeof *res);
+    double t0 = qmc_now();
+    qmc_zs_requests *r = NULL;
+    int rc = qmc_zs_prepare(m, t, o, &r);
+    if (!rc) rc = score_requests(m, r, o, res);
+    res->seconds = qmc_now() - t0;
     qmc_zs_requests_free(r);
     return rc;
+}
+
+/* ---- one Monte-Carlo trial ------------------------------------------------------ */
+
+int qmc_zs_trial_eval(const qmc_model *m, void *user, double *value) {
+    qmc_zs_trial *tr = user;
+    double t0 = qmc_now();
+    int rc = tr->req ? QMC_OK : qmc_zs_prepare(m, tr->task, &tr->opts, &tr->req);
+    if (!rc && m->cfg.vocab_size != tr->vocab_size && tr->vocab_size)
+        rc = qmc_fail(QMC_ERR_ARG, "%s: trial model has vocabulary %d, the requests were made for %d", m->path,
+                      m->cfg.vocab_size, tr->vocab_size);
+    tr->vocab_size = m->cfg.vocab_size;
+    memset(&tr->last, 0, sizeof tr->last);
+    if (!rc) rc = score_requests(m, tr->req, &tr->opts, &tr->last);
+    tr->last.seconds = qmc_now() - t0;
+    if (rc) return rc;
+    switch (tr->metric) {
+    case QMC_ZS_METRIC_ACC_NORM: *value = tr->last.has_acc_norm ? tr->last.acc_norm : tr->last.acc; break;
+    case QMC_ZS_METRIC_PPL:
+        if (!tr->last.has_ppl) return qmc_fail(QMC_ERR_ARG, "%s: perplexity is only defined for target tasks", tr->task->name);
+        *value = tr->last.ppl;
+        break;
+    default: *value = tr->last.acc;
+    }
+    return QMC_OK;
+}
+
+void qmc_zs_trial_free(qmc_zs_trial *tr) {
+    qmc_zs_requests_free(tr->req);
+    tr->req = NULL;
 }

@@ -18,10 +18,10 @@
  * are kept, and only the rest is run (at least the continuation and the last
  * context position, whose logits are needed).  The options of a
  * multiple-choice example therefore run their shared context once.  Examples
- * are spread over threads; every number is independent of the thread count
- * (bit for bit), and equal to scoring each full sequence from scratch up to
- * the engine's float rounding, which depends on how tokens are grouped into
- * matmul tiles (~1e-8 relative; tests/test_zeroshot.c checks both).
+ * are spread over threads; every number is independent of the thread count,
+ * and bit-identical to scoring each full sequence from scratch (the engine's
+ * per-token results do not depend on batching); tests/test_zeroshot.c checks
+ * both.
  *
  * The model is any qmc_model: F32, packed, or a noisy copy of a packed one,
  * so a Monte-Carlo noise loop calls qmc_zeroshot_eval() once per trial
@@ -108,6 +108,30 @@ void qmc_zs_aggregate(const qmc_task_set *t, int64_t n_examples, const qmc_zs_sc
                       qmc_zs_result *res);
 /* Prepare + run + aggregate. */
 int  qmc_zeroshot_eval(const qmc_model *m, const qmc_task_set *t, const qmc_zs_opts *o, qmc_zs_result *res);
+
+/* One Monte-Carlo noise trial: the evaluation callback of a trial loop
+ * (signature int (*)(const qmc_model *m, void *user, double *value)), with
+ * user a qmc_zs_trial.  The first call tokenizes the task's requests; later
+ * calls (each trial's noisy view of the same packed model, same tokenizer and
+ * vocabulary) only score them.  *value is the chosen metric; the whole
+ * result of the latest trial is in last. */
+typedef enum {
+    QMC_ZS_METRIC_ACC = 0,
+    QMC_ZS_METRIC_ACC_NORM = 1,  /* falls back to acc where lm-eval reports no acc_norm */
+    QMC_ZS_METRIC_PPL = 2,       /* target tasks (LAMBADA) */
+} qmc_zs_metric;
+
+typedef struct {
+    const qmc_task_set *task;
+    qmc_zs_opts opts;
+    qmc_zs_metric metric;
+    qmc_zs_requests *req;    /* made by the first call; released by qmc_zs_trial_free */
+    int vocab_size;          /* of the model the requests were made with */
+    qmc_zs_result last;      /* the latest trial's full result */
+} qmc_zs_trial;
+
+int  qmc_zs_trial_eval(const qmc_model *m, void *user, double *value);
+void qmc_zs_trial_free(qmc_zs_trial *tr);
 
 /* lm-eval's mean_stderr of a 0/1 metric with mean p over n examples:
  * sqrt(p (1 - p) / (n - 1)); NaN for n < 2. */
