@@ -16,6 +16,8 @@ static const command k_commands[] = {
     {"synth", cmd_synth, "write a model with random heavy-tailed weights and a real model's shapes"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
     {"info", cmd_info, "print a model's hyperparameters and tensors"},
+    {"quantize", cmd_quantize, "quantize a model (QMC, RTN, MXINT4, MXFP4) into a packed .qmc.gguf"},
+    {"inspect", cmd_inspect, "per-tensor planes, bits per weight and errors of a packed .qmc.gguf"},
 };
 
 static void usage(FILE *fp) {

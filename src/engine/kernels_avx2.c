@@ -25,5 +25,3 @@ float qmc_dot_avx2(const float *a, const float *b, int64_t n) {
     for (; i < n; i++) s += a[i] * b[i];
     return s;
 }
-
-void qmc_qt_decode_row_avx2(const qmc_qtensor *q, int64_t r, float *out) { qmc_qt_decode_row_ref(q, r, out); }

@@ -150,6 +150,10 @@ static inline uint8_t *qmc_qt_mut(const uint8_t *p) { return (uint8_t *)(uintptr
 /* ---- decoding ----------------------------------------------------------- */
 /* Dequantize row r into out[cols]: the reference scalar kernel. */
 void qmc_qt_decode_row_ref(const qmc_qtensor *q, int64_t r, float *out);
+/* The reference for columns [c0, c1) of row r only, given the stream indices
+ * of the first inlier code (ii) and outlier code (oi) at or after c0; writes
+ * out[c0..c1).  SIMD kernels finish a row's last columns with it. */
+void qmc_qt_decode_span_ref(const qmc_qtensor *q, int64_t r, int64_t c0, int64_t c1, int64_t ii, int64_t oi, float *out);
 /* Same, fastest kernel for this CPU (bit-identical to the reference). */
 void qmc_qt_decode_row(const qmc_qtensor *q, int64_t r, float *out);
 /* Value of one code (used by quantizers to report what they stored). */
