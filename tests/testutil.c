@@ -69,7 +69,8 @@ int tu_run(char **out, const char *fmt, ...) {
     vsnprintf(cmd, sizeof cmd, fmt, ap);
     va_end(ap);
     char full[8400];
-    const char *log = tu_tmp("last-command.log");
+    static char log[4096];
+    snprintf(log, sizeof log, "%s/last-command.log", tu_tmpdir());
     snprintf(full, sizeof full, "( %s ) > '%s' 2>&1", cmd, log);
     int st = system(full);
     if (out) {

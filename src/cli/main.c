@@ -16,6 +16,9 @@ static const command k_commands[] = {
     {"synth", cmd_synth, "write a model with random heavy-tailed weights and a real model's shapes"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
     {"info", cmd_info, "print a model's hyperparameters and tensors"},
+    {"bench", cmd_bench, "prefill and decode speed, achieved weight-read bandwidth"},
+    {"sim", cmd_sim, "simulate the memory system (FP16/INT4 LPDDR5, eMEMs, QMC ReRAM+MRAM): bytes, energy, latency, area"},
+    {"dse", cmd_dse, "design-space exploration of the QMC memory system: channels x arrays x rho, Pareto front"},
     {"quantize", cmd_quantize, "quantize a model (QMC, RTN, MXINT4, MXFP4) into a packed .qmc.gguf"},
     {"inspect", cmd_inspect, "per-tensor planes, bits per weight and errors of a packed .qmc.gguf"},
 };
