@@ -55,6 +55,13 @@ void qmc_int_fit_search(const float *v, int64_t n, const qmc_int_fit_opts *o, qm
 void qmc_int_encode(const float *v, int64_t n, int bits, bool asym, uint16_t d, uint16_t m, uint8_t *codes,
                     float *deq);
 
+/* The squared-error sums of the search: scalar (8 lanes, j mod 8, summed in
+ * lane order) and AVX2 versions giving bit-identical results. */
+double qmc_sse_sym_ref(const float *v, int64_t n, int bits, float d);
+double qmc_sse_asym_ref(const float *v, int64_t n, int bits, float d, float m);
+double qmc_sse_sym_avx2(const float *v, int64_t n, int bits, float d);
+double qmc_sse_asym_avx2(const float *v, int64_t n, int bits, float d, float m);
+
 /* ---- OCP MX (v1.0 section 6.3; microsoft/microxcaling mx_ops._quantize_mx) ----
  * Shared scale X = 2^(floor(log2(max|v|)) - emax_elem) stored as an E8M0 byte
  * (E + 127, E clamped to [-127, 127]; an all-zero block gets E = -127);

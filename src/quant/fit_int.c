@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "quant/fit.h"
+#include "util/cpu.h"
 #include "util/util.h"
 
 /* Round to nearest, ties to even, for |t| < 2^22 (the clamped code range). */
@@ -38,7 +39,7 @@ void qmc_int_candidate(const float *v, int64_t n, const qmc_int_fit_opts *o, flo
 
 /* Sum of squared errors, accumulated in 8 lanes (lane j takes elements j mod 8)
  * and summed in a fixed order: the same result whatever the compiler vectorises. */
-static double sse_sym(const float *v, int64_t n, int bits, float d) {
+double qmc_sse_sym_ref(const float *v, int64_t n, int bits, float d) {
     const float inv = 1.0f / d, lo = -(float)(1 << (bits - 1)), hi = (float)((1 << (bits - 1)) - 1);
     float acc[8] = {0};
     int64_t i = 0;
@@ -62,7 +63,7 @@ static double sse_sym(const float *v, int64_t n, int bits, float d) {
     return s;
 }
 
-static double sse_asym(const float *v, int64_t n, int bits, float d, float m) {
+double qmc_sse_asym_ref(const float *v, int64_t n, int bits, float d, float m) {
     const float inv = 1.0f / d, hi = (float)((1 << bits) - 1);
     float acc[8] = {0};
     int64_t i = 0;
@@ -90,7 +91,9 @@ double qmc_int_loss(const float *v, int64_t n, const qmc_int_fit_opts *o, float 
     double sse = 0;
     if (d == 0.0f) { /* every code decodes to 0 (sym) or m (asym) */
         for (int64_t j = 0; j < n; j++) sse += ((double)v[j] - m) * ((double)v[j] - m);
-    } else sse = o->asym ? sse_asym(v, n, o->bits, d, m) : sse_sym(v, n, o->bits, d);
+    } else if (qmc_cpu_has_avx2())
+        sse = o->asym ? qmc_sse_asym_avx2(v, n, o->bits, d, m) : qmc_sse_sym_avx2(v, n, o->bits, d);
+    else sse = o->asym ? qmc_sse_asym_ref(v, n, o->bits, d, m) : qmc_sse_sym_ref(v, n, o->bits, d);
     return sse + (double)n * o->noise * (double)d * (double)d;
 }
 
