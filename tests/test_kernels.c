@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine/kernels.h"
+#include "engine/qdecode.h"
 #include "quant/fit.h"
 #include "quant/quantize.h"
 #include "testutil.h"
@@ -169,6 +170,57 @@ static void test_decode_quantizer_output(void **state) {
     qmc_free(w);
 }
 
+/* The fused decode + dot of single-token decoding against the reference
+ * (decode, then a double-precision sum): within 1e-5 of sum |w x|. */
+static void check_dot(const qmc_qtensor *q) {
+    float *x = malloc((size_t)q->cols * 4), *a = malloc((size_t)q->rows * 4), *b = malloc((size_t)q->rows * 4);
+    float *row = malloc((size_t)q->cols * 4);
+    for (int64_t c = 0; c < q->cols; c++) x[c] = (float)qmc_rand_normal(77, (uint64_t)c);
+    qmc_qt_dot_rows_ref(q, 0, q->rows, x, a);
+    /* any sub-range of rows gives the same values */
+    int64_t mid = q->rows / 2;
+    qmc_qt_dot_rows(q, 0, mid, x, b);
+    qmc_qt_dot_rows(q, mid, q->rows, x, b + mid);
+    for (int64_t r = 0; r < q->rows; r++) {
+        qmc_qt_decode_row_ref(q, r, row);
+        double mag = 0;
+        for (int64_t c = 0; c < q->cols; c++) mag += fabs((double)row[c] * x[c]);
+        if (!(fabs((double)a[r] - b[r]) <= 1e-5 * mag + 1e-30))
+            fail_msg("fused dot differs at row %lld of %lldx%lld (bits %d/%d elem %d asym %d group %d nout %lld): %g vs %g (sum|wx| %g)",
+                     (long long)r, (long long)q->rows, (long long)q->cols, q->in.bits, q->out.bits, q->in.elem,
+                     q->in.asym, q->in.group, (long long)q->n_out, (double)a[r], (double)b[r], mag);
+    }
+    free(x);
+    free(a);
+    free(b);
+    free(row);
+}
+
+static void test_fused_dot(void **state) {
+    const int64_t colss[] = {1, 7, 16, 63, 64, 65, 100, 128, 130, 172, 257};
+    uint64_t seed = 500;
+    for (size_t ci = 0; ci < QMC_ARRAY_LEN(colss); ci++) {
+        const int64_t cols = colss[ci], rows = 5;
+        for (int bi = 2; bi <= 8; bi++)
+            for (int asym = 0; asym < 2; asym++) {
+                qmc_plane_fmt in = {(uint8_t)bi, QMC_ELEM_INT, (uint8_t)asym, 0};
+                for (int bo = 2; bo <= 8; bo += 3) {
+                    qmc_plane_fmt out = {(uint8_t)bo, QMC_ELEM_INT, (uint8_t)asym, 0};
+                    qmc_qtensor *q = random_planes(rows, cols, in, out, 0.05 + 0.1 * bo, seed++);
+                    check_dot(q);
+                    qmc_qt_free(q);
+                }
+                qmc_qtensor *q = random_planes(rows, cols, in, (qmc_plane_fmt){0}, 0, seed++);
+                check_dot(q);
+                qmc_qt_free(q);
+            }
+        /* layouts the fused kernel does not take fall back to the reference */
+        qmc_qtensor *q = random_planes(rows, cols, (qmc_plane_fmt){4, QMC_ELEM_MXFP4, 0, 32}, (qmc_plane_fmt){0}, 0, seed++);
+        check_dot(q);
+        qmc_qt_free(q);
+    }
+}
+
 static void test_fit_sums_simd_equal_scalar(void **state) {
     if (!qmc_cpu_has_avx2()) skip();
     float v[300];
@@ -263,6 +315,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decode_random_planes),
         cmocka_unit_test(test_decode_quantizer_output),
+        cmocka_unit_test(test_fused_dot),
         cmocka_unit_test(test_fit_sums_simd_equal_scalar),
         cmocka_unit_test(test_scalar_forced_quantizer_identical),
         cmocka_unit_test(test_engine_packed_vs_dequantized),

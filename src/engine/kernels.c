@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "engine/kernels.h"
+#include "engine/qdecode.h"
 #include "util/cpu.h"
 #include "util/util.h"
 
@@ -53,6 +54,15 @@ int qmc_matmul(const qmc_tensor *W, const float *X, int n_tok, float *Y, int64_t
     const int64_t rows = qmc_tensor_rows(W), cols = W->ne[0];
     qmc_scratch local = {0};
     int nt = qmc_threads();
+    if (n_tok == 1 && W->type == QMC_TYPE_PACKED && qmc_qt_dot_fused(W->q)) {
+        /* single-token decode of packed rows: fused decode + dot (engine/qdecode.h), one row range per thread */
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int t = 0; t < nt; t++) {
+            const int64_t r0 = rows * t / nt, r1 = rows * (t + 1) / nt;
+            if (r0 < r1) qmc_qt_dot_rows(W->q, r0, r1, X, Y + r0);
+        }
+        return QMC_OK;
+    }
     const bool direct = W->type == QMC_TYPE_F32;
     if (!direct && (!scratch || scratch->n_threads < nt || scratch->per_thread < QMC_MATMUL_ROWS * cols)) {
         int rc = qmc_scratch_init(&local, cols, nt);

@@ -1,7 +1,9 @@
 /* qdecode.c — see qdecode.h. */
+#include <math.h>
 #include <string.h>
 
 #include "engine/qdecode.h"
+#include "util/cpu.h"
 
 const uint64_t qmc_qd_lane_bits[9] = {0,
                                       0x0101010101010101ull, 0x0303030303030303ull, 0x0707070707070707ull,
@@ -53,4 +55,29 @@ void qmc_qd_in_par(const qmc_qtensor *q, int64_t r, int64_t g, qmc_qd_par *p) {
 void qmc_qd_fp4_table(const qmc_qtensor *q, int64_t r, int64_t g, qmc_qd_row *R) {
     const float x = qmc_e8m0_to_f32(q->in_scale[r * qmc_qt_groups(q) + g]);
     for (int i = 0; i < 16; i++) R->tab[i] = x * qmc_fp4_e2m1_values[i];
+}
+
+bool qmc_qt_dot_fused(const qmc_qtensor *q) {
+    if (!qmc_cpu_has_avx512() || q->in.elem != QMC_ELEM_INT || qmc_qt_groups(q) != 1) return false;
+    return q->n_out == 0 || q->out.asym == q->in.asym;
+}
+
+void qmc_qt_dot_rows_ref(const qmc_qtensor *q, int64_t r0, int64_t r1, const float *x, float *y) {
+    float *row = qmc_alloc((size_t)q->cols, sizeof(float));
+    if (!row) {
+        for (int64_t r = r0; r < r1; r++) y[r - r0] = NAN;  /* visible, never silent */
+        return;
+    }
+    for (int64_t r = r0; r < r1; r++) {
+        qmc_qt_decode_row_ref(q, r, row);
+        double s = 0;
+        for (int64_t c = 0; c < q->cols; c++) s += (double)row[c] * (double)x[c];
+        y[r - r0] = (float)s;
+    }
+    qmc_free(row);
+}
+
+void qmc_qt_dot_rows(const qmc_qtensor *q, int64_t r0, int64_t r1, const float *x, float *y) {
+    if (qmc_qt_dot_fused(q)) qmc_qt_dot_rows_avx512(q, r0, r1, x, y);
+    else qmc_qt_dot_rows_ref(q, r0, r1, x, y);
 }

@@ -1,6 +1,7 @@
-/* qdecode.h — shared scalar set-up of the SIMD packed-row decoders
- * (qdecode_avx2.c, qdecode_avx512.c): which rows they can take, where a row's
- * streams start, and each plane's per-lane constants. */
+/* qdecode.h — the SIMD packed-row decoders' shared scalar set-up
+ * (qdecode_avx2.c, qdecode_avx512.c: which rows they take, where a row's
+ * streams start, each plane's per-lane constants), and the fused
+ * decode + dot product of single-token decoding. */
 #ifndef QMC_QDECODE_H
 #define QMC_QDECODE_H
 
@@ -35,5 +36,15 @@ typedef struct {
 bool qmc_qd_row_init(const qmc_qtensor *q, int64_t r, int width, qmc_qd_row *R);
 void qmc_qd_in_par(const qmc_qtensor *q, int64_t r, int64_t g, qmc_qd_par *p);
 void qmc_qd_fp4_table(const qmc_qtensor *q, int64_t r, int64_t g, qmc_qd_row *R);
+
+/* ---- single-token decode: rows dotted with x without materialising them ----
+ * y[r - r0] = (row r of q) . x[cols] for r in [r0, r1).  The fused kernel
+ * (AVX-512) takes per-channel integer planes (QMC, RTN per channel, the
+ * 8-bit embedding); qmc_qt_dot_fused() says whether it runs for q.  The
+ * reference decodes each row with qmc_qt_decode_row_ref and sums in double. */
+bool qmc_qt_dot_fused(const qmc_qtensor *q);
+void qmc_qt_dot_rows(const qmc_qtensor *q, int64_t r0, int64_t r1, const float *x, float *y);
+void qmc_qt_dot_rows_ref(const qmc_qtensor *q, int64_t r0, int64_t r1, const float *x, float *y);
+void qmc_qt_dot_rows_avx512(const qmc_qtensor *q, int64_t r0, int64_t r1, const float *x, float *y);
 
 #endif

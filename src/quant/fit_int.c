@@ -17,24 +17,38 @@ float qmc_grid_point(const qmc_int_fit_opts *o, int i) {
     return 1.0f - (1.0f - o->grid_lo) * (float)i / (float)(o->grid - 1);
 }
 
+/* What the candidates of a group depend on. */
+typedef struct {
+    float big;      /* the value of largest magnitude (first on ties) */
+    float lo, hi;   /* min and max */
+} value_range;
+
+static value_range range_of(const float *v, int64_t n) {
+    value_range g = {v[0], v[0], v[0]};
+    for (int64_t j = 1; j < n; j++) {
+        if (fabsf(v[j]) > fabsf(g.big)) g.big = v[j];
+        g.lo = v[j] < g.lo ? v[j] : g.lo;
+        g.hi = v[j] > g.hi ? v[j] : g.hi;
+    }
+    return g;
+}
+
+static void candidate(const value_range *g, const qmc_int_fit_opts *o, float f, float *d, float *m) {
+    if (!o->asym) {
+        *d = -f * g->big / (float)(1 << (o->bits - 1));
+        *m = 0.0f;
+        return;
+    }
+    float range = g->hi - g->lo, centre = g->lo + 0.5f * range;
+    *d = f * range / (float)((1 << o->bits) - 1);
+    *m = centre - 0.5f * f * range;
+}
+
 void qmc_int_candidate(const float *v, int64_t n, const qmc_int_fit_opts *o, float f, float *d, float *m) {
     *d = *m = 0.0f;
     if (n <= 0) return;
-    if (!o->asym) {
-        float big = v[0];
-        for (int64_t j = 1; j < n; j++)
-            if (fabsf(v[j]) > fabsf(big)) big = v[j];
-        *d = -f * big / (float)(1 << (o->bits - 1));
-        return;
-    }
-    float lo = v[0], hi = v[0];
-    for (int64_t j = 1; j < n; j++) {
-        lo = v[j] < lo ? v[j] : lo;
-        hi = v[j] > hi ? v[j] : hi;
-    }
-    float range = hi - lo, centre = lo + 0.5f * range;
-    *d = f * range / (float)((1 << o->bits) - 1);
-    *m = centre - 0.5f * f * range;
+    value_range g = range_of(v, n);
+    candidate(&g, o, f, d, m);
 }
 
 /* Sum of squared errors, accumulated in 8 lanes (lane j takes elements j mod 8)
@@ -103,9 +117,10 @@ void qmc_int_fit_search(const float *v, int64_t n, const qmc_int_fit_opts *o, qm
     if (n <= 0) return;
     uint16_t last_d = 0xffff, last_m = 0xffff;
     bool first = true;
+    const value_range g = range_of(v, n);
     for (int i = 0; i < QMC_MAX(o->grid, 1); i++) {
         float f = qmc_grid_point(o, i), d, m;
-        qmc_int_candidate(v, n, o, f, &d, &m);
+        candidate(&g, o, f, &d, &m);
         uint16_t d16 = qmc_f32_to_f16(d), m16 = o->asym ? qmc_f32_to_f16(m) : 0;
         if ((d16 & 0x7fff) == 0) d16 = 0;  /* no negative zeros */
         if ((m16 & 0x7fff) == 0) m16 = 0;
