@@ -79,9 +79,28 @@ static void fmt_bits(char *buf, size_t cap, const qmc_tensor *t) {
 typedef struct {
     const qmc_model *ref;
     cJSON *arr;               /* JSON rows, or NULL for the table */
+    qmc_quant_error *errs;    /* per 2-D tensor, in iteration order (with --ref) */
+    int n, i;
     qmc_quant_error blocks;   /* totals over block linears (with --ref) */
     int rc;
 } inspect_ctx;
+
+/* First pass with --ref: every error is computed (and every mismatch
+ * reported) before anything is printed. */
+static int compare_one(qmc_model *m, qmc_tensor *t, int layer, void *user) {
+    inspect_ctx *x = user;
+    if (t->n_dims != 2) return 0;
+    if (x->errs) {
+        if ((x->rc = compare(t, x->ref, &x->errs[x->n]))) return 1;
+        if (qmc_tensor_is_block_linear(m, t)) {
+            x->blocks.sse += x->errs[x->n].sse;
+            x->blocks.energy += x->errs[x->n].energy;
+            x->blocks.n += x->errs[x->n].n;
+        }
+    }
+    x->n++;
+    return 0;
+}
 
 static int inspect_one(qmc_model *m, qmc_tensor *t, int layer, void *user) {
     inspect_ctx *x = user;
@@ -89,14 +108,8 @@ static int inspect_one(qmc_model *m, qmc_tensor *t, int layer, void *user) {
     qmc_bpw_acc a = {0};
     qmc_bpw_add(&a, t);
     qmc_quant_error e = {0};
-    if (x->ref) {
-        if ((x->rc = compare(t, x->ref, &e))) return 1;
-        if (qmc_tensor_is_block_linear(m, t)) {
-            x->blocks.sse += e.sse;
-            x->blocks.energy += e.energy;
-            x->blocks.n += e.n;
-        }
-    }
+    if (x->ref) e = x->errs[x->i];
+    x->i++;
     const qmc_qtensor *q = t->type == QMC_TYPE_PACKED ? t->q : NULL;
     if (x->arr) {
         cJSON *o = cJSON_CreateObject();
@@ -157,6 +170,7 @@ int cmd_inspect(int argc, char **argv) {
     const char *path = a.positional[0];
     qmc_load_opts lo = {0};
     qmc_model *m = NULL, *ref = NULL;
+    inspect_ctx x = {NULL, NULL, NULL, 0, 0, {0, 0, 0}, 0};
     if (qmc_model_load(path, &lo, &m)) return cli_fail("inspect");
     int status = 1;
     if (!m->gguf || !gguf_find(m->gguf, "qmc.format_version")) {
@@ -176,7 +190,21 @@ int cmd_inspect(int argc, char **argv) {
     if (mlc < 2 || mlc > 3) mlc = 3;
     /* ReRAM cells per weight of the block linears in the recorded cell mode */
     double cells = qmc_bpw_of(&bpw.blocks, bpw.blocks.in_codes) / (double)mlc;
-    inspect_ctx x = {ref, NULL, {0, 0, 0}, 0};
+    x.ref = ref;
+    qmc_model_for_each_tensor(m, compare_one, &x);   /* counts the 2-D tensors */
+    if (ref) {
+        x.errs = qmc_alloc((size_t)x.n + 1, sizeof *x.errs);
+        if (!x.errs) {
+            cli_fail("inspect");
+            goto done;
+        }
+        x.n = 0;
+        qmc_model_for_each_tensor(m, compare_one, &x);
+        if (x.rc) {
+            cli_fail("inspect");
+            goto done;
+        }
+    }
     if (cli_flag(&a, "json")) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "file", path);
@@ -187,11 +215,6 @@ int cmd_inspect(int argc, char **argv) {
         }
         x.arr = cJSON_AddArrayToObject(j, "tensors");
         qmc_model_for_each_tensor(m, inspect_one, &x);
-        if (x.rc) {
-            cJSON_Delete(j);
-            cli_fail("inspect");
-            goto done;
-        }
         cJSON_AddItemToObject(j, "block_linears", cli_bpw_json(&bpw.blocks));
         cJSON_AddItemToObject(j, "all_weights", cli_bpw_json(&bpw.all));
         cJSON_AddNumberToObject(j, "reram_cells_per_weight", cells);
@@ -209,10 +232,6 @@ int cmd_inspect(int argc, char **argv) {
         printf("\n%-26s %-12s %-6s %5s %9s %-7s %5s %5s %5s %5s %5s %5s %6s%s\n", "tensor", "shape", "method", "rho", "tau",
                "bits", "ReRAM", "sc", "map", "MRAM", "osc", "nom", "honest", ref ? "       RMSE SQNR_dB" : "");
         qmc_model_for_each_tensor(m, inspect_one, &x);
-        if (x.rc) {
-            cli_fail("inspect");
-            goto done;
-        }
         printf("\n");
         cli_bpw_print(stdout, "block linears", &bpw.blocks);
         cli_bpw_print(stdout, "all weights", &bpw.all);
@@ -221,6 +240,7 @@ int cmd_inspect(int argc, char **argv) {
     }
     status = 0;
 done:
+    qmc_free(x.errs);
     qmc_model_free(ref);
     qmc_model_free(m);
     return status;

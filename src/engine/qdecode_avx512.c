@@ -45,10 +45,13 @@ static void unpacker_init(unpacker *u, int b) {
     u->keep = _mm512_set1_epi8((char)(b == 8 ? 0xff : (1 << b) - 1));
 }
 
-/* 64 codes from bit position pos of a stream (streams carry QMC_BITS_PAD = 64
- * spare bytes, so the 64-byte load stays inside). */
-static inline __m512i unpack64(const unpacker *u, const uint8_t *stream, int64_t pos) {
-    const __m512i src = _mm512_loadu_si512(stream + (pos >> 3));
+/* 64 codes from bit position pos of a stream of `size` bytes: one 64-byte
+ * load, masked near the end of the stream (which carries only QMC_BITS_PAD
+ * spare bytes). */
+static inline __m512i unpack64(const unpacker *u, const uint8_t *stream, size_t size, int64_t pos) {
+    const int64_t at = pos >> 3, left = (int64_t)size - at;
+    const __m512i src = left >= 64 ? _mm512_loadu_si512(stream + at)
+                                   : _mm512_maskz_loadu_epi8(left > 0 ? _bzhi_u64(~0ull, (unsigned)left) : 0, stream + at);
     const __m512i g = _mm512_permutexvar_epi8(u->perm, src);
     return _mm512_and_si512(_mm512_multishift_epi64_epi8(u->ctrl[pos & 7], g), u->keep);
 }
@@ -106,12 +109,12 @@ static void layout_init(const qmc_qtensor *q, layout *L) {
 static inline __m512i chunk_codes(const qmc_qtensor *q, const layout *L, uint64_t k, int n_valid, int64_t *pin,
                                   int64_t *pout, __m512i zi, __m512i zo) {
     const int no = __builtin_popcountll(k);
-    __m512i m = unpack64(&L->ui, q->in_codes, *pin);
+    __m512i m = unpack64(&L->ui, q->in_codes, q->in_codes_bytes, *pin);
     *pin += (int64_t)L->ui.b * (n_valid - no);
     const bool sub = !L->tables && !L->asym && !L->fp4;
     if (sub) m = _mm512_sub_epi8(m, zi);
     if (no) {
-        __m512i co = unpack64(&L->uo, q->out_codes, *pout);
+        __m512i co = unpack64(&L->uo, q->out_codes, q->out_codes_bytes, *pout);
         *pout += (int64_t)L->uo.b * no;
         if (sub) co = _mm512_sub_epi8(co, zo);
         m = _mm512_mask_expand_epi8(_mm512_maskz_expand_epi8(~k, m), k, co);
@@ -283,7 +286,7 @@ static float dot_row_qmc(const qmc_qtensor *q, const layout *L, int64_t r, const
     for (int64_t c = 0; c < cols; c += 64) {
         const uint64_t valid = valid64(cols - c), k = mask64(mask, mpos + c) & valid, nk = ~k & valid;
         const int64_t no = __builtin_popcountll(k), ni = __builtin_popcountll(nk);
-        const __m512i ci = unpack64(&L->ui, inb, pin), co = unpack64(&L->uo, outb, pout);
+        const __m512i ci = unpack64(&L->ui, inb, q->in_codes_bytes, pin), co = unpack64(&L->uo, outb, q->out_codes_bytes, pout);
         pin += bi * ni;
         pout += bo * no;
         const __m512i m = _mm512_mask_expand_epi8(_mm512_maskz_expand_epi8(nk, ci), k, co);

@@ -128,10 +128,10 @@ static inline void qmc_bits_put(uint8_t *p, int64_t bitpos, int bits, uint32_t v
         else p[bitpos >> 3] &= (uint8_t)~m;
     }
 }
-/* Stream sizes carry QMC_BITS_PAD spare bytes so that readers may load 64
- * bytes at any code position (one AVX-512 vector; the SIMD decoders unpack 64
- * codes per load).  The padding is counted as stored. */
-#define QMC_BITS_PAD 64
+/* Stream sizes carry QMC_BITS_PAD spare bytes so that readers may load 8
+ * bytes at any code position (the padding is counted as stored; the AVX-512
+ * decoders load 64 bytes and mask the load near a stream's end). */
+#define QMC_BITS_PAD 8
 static inline size_t qmc_bits_bytes(int64_t n_codes, int bits) {
     return (size_t)((n_codes * bits + 7) / 8) + QMC_BITS_PAD;
 }
