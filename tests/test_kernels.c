@@ -179,8 +179,12 @@ static void check_dot(const qmc_qtensor *q) {
     qmc_qt_dot_rows_ref(q, 0, q->rows, x, a);
     /* any sub-range of rows gives the same values */
     int64_t mid = q->rows / 2;
-    qmc_qt_dot_rows(q, 0, mid, x, b);
-    qmc_qt_dot_rows(q, mid, q->rows, x, b + mid);
+    float *xi = malloc((size_t)qmc_qt_dot_xi_len(q->cols) * 4);
+    qmc_qt_dot_in in = {x, xi, 0.0f};
+    qmc_qt_dot_prepare(q, &in);
+    qmc_qt_dot_rows(q, 0, mid, &in, b);
+    qmc_qt_dot_rows(q, mid, q->rows, &in, b + mid);
+    free(xi);
     for (int64_t r = 0; r < q->rows; r++) {
         qmc_qt_decode_row_ref(q, r, row);
         double mag = 0;

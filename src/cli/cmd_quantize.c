@@ -190,6 +190,11 @@ int cmd_quantize(int argc, char **argv) {
         cJSON_AddStringToObject(j, "device", meta.device ? meta.device : "none");
         cJSON_AddNumberToObject(j, "embed_bits", o.embed_bits);
         cJSON_AddBoolToObject(j, "quantize_embeddings", o.quantize_embeddings);
+        /* flat copies of the headline numbers (for scripts) */
+        cJSON_AddNumberToObject(j, "block_nominal_bpw", qmc_bpw_nominal(&bpw.blocks));
+        cJSON_AddNumberToObject(j, "block_honest_bpw", qmc_bpw_honest(&bpw.blocks));
+        cJSON_AddNumberToObject(j, "all_nominal_bpw", qmc_bpw_nominal(&bpw.all));
+        cJSON_AddNumberToObject(j, "all_honest_bpw", qmc_bpw_honest(&bpw.all));
         cJSON_AddItemToObject(j, "block_linears", cli_bpw_json(&bpw.blocks));
         cJSON_AddItemToObject(j, "all_weights", cli_bpw_json(&bpw.all));
         cJSON_AddNumberToObject(j, "block_rmse", cli_rmse(&blk));

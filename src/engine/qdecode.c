@@ -77,7 +77,11 @@ void qmc_qt_dot_rows_ref(const qmc_qtensor *q, int64_t r0, int64_t r1, const flo
     qmc_free(row);
 }
 
-void qmc_qt_dot_rows(const qmc_qtensor *q, int64_t r0, int64_t r1, const float *x, float *y) {
-    if (qmc_qt_dot_fused(q)) qmc_qt_dot_rows_avx512(q, r0, r1, x, y);
-    else qmc_qt_dot_rows_ref(q, r0, r1, x, y);
+void qmc_qt_dot_prepare(const qmc_qtensor *q, qmc_qt_dot_in *in) {
+    if (qmc_qt_dot_fused(q)) qmc_qt_dot_prepare_avx512(q, in);
+}
+
+void qmc_qt_dot_rows(const qmc_qtensor *q, int64_t r0, int64_t r1, const qmc_qt_dot_in *in, float *y) {
+    if (qmc_qt_dot_fused(q)) qmc_qt_dot_rows_avx512(q, r0, r1, in, y);
+    else qmc_qt_dot_rows_ref(q, r0, r1, in->x, y);
 }

@@ -40,11 +40,22 @@ void qmc_qd_fp4_table(const qmc_qtensor *q, int64_t r, int64_t g, qmc_qd_row *R)
 /* ---- single-token decode: rows dotted with x without materialising them ----
  * y[r - r0] = (row r of q) . x[cols] for r in [r0, r1).  The fused kernel
  * (AVX-512) takes per-channel integer planes (QMC, RTN per channel, the
- * 8-bit embedding); qmc_qt_dot_fused() says whether it runs for q.  The
- * reference decodes each row with qmc_qt_decode_row_ref and sums in double. */
+ * 8-bit embedding); qmc_qt_dot_fused() says whether it runs for q.  It reads
+ * x through a view built once per input vector (qmc_qt_dot_prepare: x in the
+ * kernel's column order, and sum(x) for the offsets of asymmetric planes),
+ * shared by the threads.  The reference decodes each row with
+ * qmc_qt_decode_row_ref and sums in double. */
+typedef struct {
+    const float *x;   /* [cols] */
+    float *xi;        /* [qmc_qt_dot_xi_len(cols)] x in the kernel's order (caller's buffer) */
+    float xsum;
+} qmc_qt_dot_in;
 bool qmc_qt_dot_fused(const qmc_qtensor *q);
-void qmc_qt_dot_rows(const qmc_qtensor *q, int64_t r0, int64_t r1, const float *x, float *y);
+static inline int64_t qmc_qt_dot_xi_len(int64_t cols) { return cols + 64; }
+void qmc_qt_dot_prepare(const qmc_qtensor *q, qmc_qt_dot_in *in);
+void qmc_qt_dot_rows(const qmc_qtensor *q, int64_t r0, int64_t r1, const qmc_qt_dot_in *in, float *y);
 void qmc_qt_dot_rows_ref(const qmc_qtensor *q, int64_t r0, int64_t r1, const float *x, float *y);
-void qmc_qt_dot_rows_avx512(const qmc_qtensor *q, int64_t r0, int64_t r1, const float *x, float *y);
+void qmc_qt_dot_prepare_avx512(const qmc_qtensor *q, qmc_qt_dot_in *in);
+void qmc_qt_dot_rows_avx512(const qmc_qtensor *q, int64_t r0, int64_t r1, const qmc_qt_dot_in *in, float *y);
 
 #endif

@@ -274,37 +274,62 @@ INLINE void dot_rows(const qmc_qtensor *q, const layout *L, int64_t r0, int64_t 
  * lanes from the inlier table (masked vpermps), one FMA with x. */
 #define NIB 0x1111111111111111ull
 
-static float dot_row_qmc(const qmc_qtensor *q, const layout *L, int64_t r, const float *xi) {
-    const int64_t cols = q->cols, mpos = r * cols;
-    lane_consts K;
-    row_consts(q, L, r, 0, &K);
-    const __m512 tin = K.tin, tlo = K.tlo, thi = K.thi;
-    const uint8_t *inb = q->in_codes, *outb = q->out_codes, *mask = q->mask;
-    const int64_t bi = L->ui.b, bo = L->uo.b;
-    int64_t pin = q->row_in[r] * bi, pout = (mpos - q->row_in[r]) * bo;
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    for (int64_t c = 0; c < cols; c += 64) {
-        const uint64_t valid = valid64(cols - c), k = mask64(mask, mpos + c) & valid, nk = ~k & valid;
-        const int64_t no = __builtin_popcountll(k), ni = __builtin_popcountll(nk);
-        const __m512i ci = unpack64(&L->ui, inb, q->in_codes_bytes, pin), co = unpack64(&L->uo, outb, q->out_codes_bytes, pout);
-        pin += bi * ni;
-        pout += bo * no;
-        const __m512i m = _mm512_mask_expand_epi8(_mm512_maskz_expand_epi8(nk, ci), k, co);
-#define Q(J)                                                                                                \
+/* One plane's value table for codes iota (16 of them) — the reference's
+ * d * (q - z) or fmaf(d, q, m) — from the F16 scale (and offset). */
+static inline __m512 table_f16(const uint8_t *scale, const uint8_t *min, int64_t i, bool asym, int z, __m512 iota) {
+    uint16_t h;
+    memcpy(&h, scale + 2 * i, 2);
+    const __m512 d = _mm512_set1_ps(_cvtsh_ss(h));
+    if (!asym) return _mm512_mul_ps(d, _mm512_sub_ps(iota, _mm512_set1_ps((float)z)));
+    memcpy(&h, min + 2 * i, 2);
+    return _mm512_fmadd_ps(d, iota, _mm512_set1_ps(_cvtsh_ss(h)));
+}
+
+/* The chunk loop of dot_rows_qmc; `tail` masks the last, partial chunk. */
+#define QMC_CHUNK(tail)                                                                                     \
+    do {                                                                                                    \
+        const uint64_t valid = tail ? valid64(cols - c) : ~0ull;                                            \
+        const uint64_t k = mask64(mask, mpos + c) & valid, nk = ~k & valid;                                 \
+        const int64_t no = __builtin_popcountll(k);                                                         \
+        const __m512i ci = unpack64(ui, inb, in_bytes, pin), co = unpack64(uo, outb, out_bytes, pout);      \
+        pin += bi * (tail ? __builtin_popcountll(nk) : 64 - no);                                            \
+        pout += bo * no;                                                                                    \
+        const __m512i m = _mm512_mask_expand_epi8(_mm512_maskz_expand_epi8(nk, ci), k, co);                 \
+        QMC_Q(0, a0);                                                                                       \
+        QMC_Q(1, a1);                                                                                       \
+        QMC_Q(2, a2);                                                                                       \
+        QMC_Q(3, a3);                                                                                       \
+    } while (0)
+#define QMC_Q(J, A)                                                                                         \
     do {                                                                                                    \
         const __m512i idx = J ? _mm512_srli_epi32(m, 8 * J) : m;                                            \
         __m512 v = _mm512_permutex2var_ps(tlo, idx, thi);                                                   \
         v = _mm512_mask_permutexvar_ps(v, (__mmask16)_pext_u64(nk, NIB << J), idx, tin);                    \
-        acc[J] = _mm512_fmadd_ps(v, _mm512_loadu_ps(xi + c + 16 * J), acc[J]);                              \
+        A = _mm512_fmadd_ps(v, _mm512_loadu_ps(xi + c + 16 * J), A);                                        \
     } while (0)
-        Q(0);
-        Q(1);
-        Q(2);
-        Q(3);
-#undef Q
+
+static void dot_rows_qmc(const qmc_qtensor *q, const layout *L, int64_t r0, int64_t r1, const float *xi, float *y) {
+    const int64_t cols = q->cols, full = cols & ~(int64_t)63, bi = L->ui.b, bo = L->uo.b;
+    const unpacker *ui = &L->ui, *uo = &L->uo;
+    const uint8_t *inb = q->in_codes, *outb = q->out_codes, *mask = q->mask;
+    const size_t in_bytes = q->in_codes_bytes, out_bytes = q->out_codes_bytes;
+    const bool asym = L->asym;
+    const int zi = 1 << (q->in.bits - 1), zo = 1 << (q->out.bits - 1);
+    const __m512 iota0 = _mm512_loadu_ps(k_iota), iota1 = _mm512_loadu_ps(k_iota + 16);
+    for (int64_t r = r0; r < r1; r++) {
+        const int64_t mpos = r * cols;
+        const __m512 tin = table_f16(q->in_scale, q->in_min, r, asym, zi, iota0);
+        const __m512 tlo = table_f16(q->out_scale, q->out_min, r, asym, zo, iota0);
+        const __m512 thi = table_f16(q->out_scale, q->out_min, r, asym, zo, iota1);
+        int64_t pin = q->row_in[r] * bi, pout = (mpos - q->row_in[r]) * bo, c = 0;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (; c < full; c += 64) QMC_CHUNK(false);
+        if (c < cols) QMC_CHUNK(true);
+        y[r - r0] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
 }
+#undef QMC_Q
+#undef QMC_CHUNK
 
 /* Symmetric 8-bit rows without outliers (the default embedding / head
  * format): codes are whole bytes, q - 128 is the byte with its top bit
@@ -313,20 +338,22 @@ static float dot_row_u8(const qmc_qtensor *q, int64_t r, const float *x) {
     const int64_t cols = q->cols;
     const uint8_t *codes = q->in_codes + q->row_in[r];
     const __m128i flip = _mm_set1_epi8((char)0x80);
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     int64_t c = 0;
-    for (; c + 64 <= cols; c += 64)
-        for (int j = 0; j < 4; j++) {
-            const __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(codes + c + 16 * j)), flip);
-            acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b)), _mm512_loadu_ps(x + c + 16 * j), acc[j]);
-        }
+#define W16(J) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(codes + c + 16 * J)), flip)))
+    for (; c + 64 <= cols; c += 64) {
+        a0 = _mm512_fmadd_ps(W16(0), _mm512_loadu_ps(x + c), a0);
+        a1 = _mm512_fmadd_ps(W16(1), _mm512_loadu_ps(x + c + 16), a1);
+        a2 = _mm512_fmadd_ps(W16(2), _mm512_loadu_ps(x + c + 32), a2);
+        a3 = _mm512_fmadd_ps(W16(3), _mm512_loadu_ps(x + c + 48), a3);
+    }
+#undef W16
     for (; c < cols; c += 16) {
         const __mmask16 v = (__mmask16)valid64(cols - c);
         const __m128i b = _mm_xor_si128(_mm_maskz_loadu_epi8(v, codes + c), flip);
-        acc[0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_maskz_cvtepi8_epi32(v, b)), _mm512_maskz_loadu_ps(v, x + c), acc[0]);
+        a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_maskz_cvtepi8_epi32(v, b)), _mm512_maskz_loadu_ps(v, x + c), a0);
     }
-    return f16(q->in_scale, r) *
-           _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+    return f16(q->in_scale, r) * _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
 }
 
 /* x in the interleaved column order of dot_row_qmc (zeros past the end). */
@@ -339,28 +366,28 @@ static void interleave_x(const float *x, int64_t cols, float *xi) {
             }
 }
 
-void qmc_qt_dot_rows_avx512(const qmc_qtensor *q, int64_t r0, int64_t r1, const float *x, float *y) {
+void qmc_qt_dot_prepare_avx512(const qmc_qtensor *q, qmc_qt_dot_in *in) {
     layout L;
     layout_init(q, &L);
-    float xsum = 0.0f;
-    if (!L.outliers && !L.tables && L.asym) {
+    const int64_t cols = q->cols;
+    in->xsum = 0.0f;
+    if (L.asym) {
         __m512 s = _mm512_setzero_ps();
-        for (int64_t c = 0; c < q->cols; c += 16)
-            s = _mm512_add_ps(s, _mm512_maskz_loadu_ps((__mmask16)valid64(q->cols - c), x + c));
-        xsum = _mm512_reduce_add_ps(s);
+        for (int64_t c = 0; c < cols; c += 16)
+            s = _mm512_add_ps(s, _mm512_maskz_loadu_ps((__mmask16)valid64(cols - c), in->x + c));
+        in->xsum = _mm512_reduce_add_ps(s);
     }
+    if (L.tables && L.outliers) interleave_x(in->x, cols, in->xi);
+}
+
+void qmc_qt_dot_rows_avx512(const qmc_qtensor *q, int64_t r0, int64_t r1, const qmc_qt_dot_in *in, float *y) {
+    layout L;
+    layout_init(q, &L);
+    const float *x = in->x;
     /* the common layouts get their own code; the rest the generic one */
-    if (L.tables && L.outliers) {
-        float *xi = qmc_alloc_aligned((size_t)(q->cols + 64), sizeof(float));
-        if (xi) {
-            interleave_x(x, q->cols, xi);
-            for (int64_t r = r0; r < r1; r++) y[r - r0] = dot_row_qmc(q, &L, r, xi);
-            qmc_free(xi);
-            return;
-        }
-        dot_rows(q, &L, r0, r1, x, xsum, y, L.tables, L.outliers, L.asym);  /* no memory for xi: the generic loop */
-    } else if (!L.outliers && !L.asym && q->in.bits == 8 && q->in.elem == QMC_ELEM_INT) {
+    if (L.tables && L.outliers) dot_rows_qmc(q, &L, r0, r1, in->xi, y);
+    else if (!L.outliers && !L.asym && q->in.bits == 8 && q->in.elem == QMC_ELEM_INT)
         for (int64_t r = r0; r < r1; r++) y[r - r0] = dot_row_u8(q, r, x);
-    } else if (!L.tables && !L.outliers && !L.asym) dot_rows(q, &L, r0, r1, x, xsum, y, false, false, false);
-    else dot_rows(q, &L, r0, r1, x, xsum, y, L.tables, L.outliers, L.asym);
+    else if (!L.tables && !L.outliers && !L.asym) dot_rows(q, &L, r0, r1, x, in->xsum, y, false, false, false);
+    else dot_rows(q, &L, r0, r1, x, in->xsum, y, L.tables, L.outliers, L.asym);
 }
