@@ -76,6 +76,27 @@ static void fmt_bits(char *buf, size_t cap, const qmc_tensor *t) {
                   t->q->in.group > 0 ? (t->q->in.elem == QMC_ELEM_INT ? " g" : " b") : "");
 }
 
+/* Shannon bound of a tensor's outlier positions: n * H(k/n) bits for k of n
+ * positions (no encoding of an i.i.d. position set can do better on average). */
+static double position_entropy_bits(const qmc_tensor *t) {
+    if (t->type != QMC_TYPE_PACKED || t->q->n_out == 0) return 0;
+    const double n = (double)(t->q->rows * t->q->cols), p = (double)t->q->n_out / n;
+    if (p >= 1) return 0;
+    return n * (-p * log2(p) - (1 - p) * log2(1 - p));
+}
+
+typedef struct {
+    double entropy_bits, bitmap_bits;   /* block linears with outliers */
+} positions_acc;
+
+static int positions_one(qmc_model *m, qmc_tensor *t, int layer, void *user) {
+    positions_acc *a = user;
+    if (!qmc_tensor_is_block_linear(m, t) || t->type != QMC_TYPE_PACKED || t->q->n_out == 0) return 0;
+    a->entropy_bits += position_entropy_bits(t);
+    a->bitmap_bits += 8.0 * (double)t->q->mask_bytes;
+    return 0;
+}
+
 typedef struct {
     const qmc_model *ref;
     cJSON *arr;               /* JSON rows, or NULL for the table */
@@ -188,6 +209,9 @@ int cmd_inspect(int argc, char **argv) {
     int64_t mlc = 3;
     gguf_get_i64(m->gguf, "qmc.mlc_bits_per_cell", &mlc);
     if (mlc < 2 || mlc > 3) mlc = 3;
+    positions_acc pos = {0, 0};
+    qmc_model_for_each_tensor(m, positions_one, &pos);
+    const double wb = bpw.blocks.weights ? (double)bpw.blocks.weights : 1;
     /* ReRAM cells per weight of the block linears in the recorded cell mode */
     double cells = qmc_bpw_of(&bpw.blocks, bpw.blocks.in_codes) / (double)mlc;
     x.ref = ref;
@@ -218,6 +242,8 @@ int cmd_inspect(int argc, char **argv) {
         cJSON_AddItemToObject(j, "block_linears", cli_bpw_json(&bpw.blocks));
         cJSON_AddItemToObject(j, "all_weights", cli_bpw_json(&bpw.all));
         cJSON_AddNumberToObject(j, "reram_cells_per_weight", cells);
+        cJSON_AddNumberToObject(j, "position_bitmap_bpw", pos.bitmap_bits / wb);
+        cJSON_AddNumberToObject(j, "position_entropy_bound_bpw", pos.entropy_bits / wb);
         if (ref) {
             cJSON_AddNumberToObject(j, "block_rmse", cli_rmse(&x.blocks));
             cJSON_AddNumberToObject(j, "block_sqnr_db", cli_sqnr_db(&x.blocks));
@@ -236,6 +262,9 @@ int cmd_inspect(int argc, char **argv) {
         cli_bpw_print(stdout, "block linears", &bpw.blocks);
         cli_bpw_print(stdout, "all weights", &bpw.all);
         printf("ReRAM cells per block weight (%lld-bit cells): %.3f\n", (long long)mlc, cells);
+        if (pos.bitmap_bits > 0)
+            printf("outlier positions of the block linears: bitmap %.4f bpw, entropy bound n*H(rho) %.4f bpw\n",
+                   pos.bitmap_bits / wb, pos.entropy_bits / wb);
         if (ref) printf("block linears vs %s: RMSE %.6g, SQNR %.2f dB\n", ref->path, cli_rmse(&x.blocks), cli_sqnr_db(&x.blocks));
     }
     status = 0;
