@@ -289,7 +289,10 @@ static inline __m512 table_f16(const uint8_t *scale, const uint8_t *min, int64_t
 #define QMC_CHUNK(tail)                                                                                     \
     do {                                                                                                    \
         const uint64_t valid = tail ? valid64(cols - c) : ~0ull;                                            \
-        const uint64_t k = mask64(mask, mpos + c) & valid, nk = ~k & valid;                                 \
+        uint64_t kraw;                                                                                      \
+        if (byte_aligned) memcpy(&kraw, mask + ((mpos + c) >> 3), 8);                                       \
+        else kraw = mask64(mask, mpos + c);                                                                 \
+        const uint64_t k = kraw & valid, nk = ~k & valid;                                                   \
         const int64_t no = __builtin_popcountll(k);                                                         \
         const __m512i ci = unpack64(ui, inb, in_bytes, pin), co = unpack64(uo, outb, out_bytes, pout);      \
         pin += bi * (tail ? __builtin_popcountll(nk) : 64 - no);                                            \
@@ -313,7 +316,7 @@ static void dot_rows_qmc(const qmc_qtensor *q, const layout *L, int64_t r0, int6
     const unpacker *ui = &L->ui, *uo = &L->uo;
     const uint8_t *inb = q->in_codes, *outb = q->out_codes, *mask = q->mask;
     const size_t in_bytes = q->in_codes_bytes, out_bytes = q->out_codes_bytes;
-    const bool asym = L->asym;
+    const bool asym = L->asym, byte_aligned = cols % 8 == 0;   /* every row's mask starts on a byte */
     const int zi = 1 << (q->in.bits - 1), zo = 1 << (q->out.bits - 1);
     const __m512 iota0 = _mm512_loadu_ps(k_iota), iota1 = _mm512_loadu_ps(k_iota + 16);
     for (int64_t r = r0; r < r1; r++) {
