@@ -263,13 +263,14 @@ static void test_scalar_forced_quantizer_identical(void **state) {
 /* Engine logits of a packed model against the same weights dequantized to F32.
  * Both run the same matmul on identical weight values, so they differ at most
  * by summation order; the stated tolerance is 1e-4 * (1 + max |logit|). */
-static void test_engine_packed_vs_dequantized(void **state) {
+static void engine_packed_vs_dequantized(bool quantize_embeddings, bool asym) {
     tu_model_spec sp = {.arch = QMC_ARCH_LLAMA, .dim = 64, .hidden = 136, .layers = 2, .heads = 4, .kv_heads = 2,
                         .vocab = 97, .seq_len = 32};
     qmc_model *m = tu_random_model(&sp, 7);
     qmc_model_quant_opts o;
     qmc_model_quant_opts_default(&o);
-    o.quantize_embeddings = true;
+    o.quantize_embeddings = quantize_embeddings;
+    o.blocks.asym = asym;
     assert_int_equal(qmc_quantize_model(m, &o, NULL), 0);
     qmc_model *f = tu_random_model(&sp, 7);
     /* f's weights := dequantized planes of m */
@@ -282,7 +283,7 @@ static void test_engine_packed_vs_dequantized(void **state) {
                         &f->layers[1].wq, &f->layers[1].wk, &f->layers[1].wv, &f->layers[1].wo,
                         &f->layers[1].w_gate, &f->layers[1].w_up, &f->layers[1].w_down};
     for (size_t i = 0; i < QMC_ARRAY_LEN(pm); i++) {
-        assert_int_equal(pm[i]->type, QMC_TYPE_PACKED);
+        assert_int_equal(pm[i]->type, QMC_TYPE_PACKED);   /* the 8-bit embedding/head when not quantize_embeddings */
         qmc_tensor_release(pf[i]);
         assert_int_equal(qmc_tensor_to_f32(pm[i], pf[i]), 0);
     }
@@ -313,6 +314,12 @@ static void test_engine_packed_vs_dequantized(void **state) {
     qmc_cpu_force_scalar(false);
     qmc_model_free(m);
     qmc_model_free(f);
+}
+
+static void test_engine_packed_vs_dequantized(void **state) {
+    engine_packed_vs_dequantized(true, true);    /* QMC everywhere, asymmetric */
+    engine_packed_vs_dequantized(false, true);   /* the defaults: 8-bit embedding and head */
+    engine_packed_vs_dequantized(false, false);  /* symmetric planes */
 }
 
 int main(void) {
