@@ -56,6 +56,15 @@ static inline __m512i unpack64(const unpacker *u, const uint8_t *stream, size_t 
     return _mm512_and_si512(_mm512_multishift_epi64_epi8(u->ctrl[pos & 7], g), u->keep);
 }
 
+/* Same without clearing the bits above the code: for lookups that read only
+ * the low bits of each index, from tables repeating every 2^b entries. */
+static inline __m512i unpack64_raw(const unpacker *u, const uint8_t *stream, size_t size, int64_t pos) {
+    const int64_t at = pos >> 3, left = (int64_t)size - at;
+    const __m512i src = left >= 64 ? _mm512_loadu_si512(stream + at)
+                                   : _mm512_maskz_loadu_epi8(left > 0 ? _bzhi_u64(~0ull, (unsigned)left) : 0, stream + at);
+    return _mm512_multishift_epi64_epi8(u->ctrl[pos & 7], _mm512_permutexvar_epi8(u->perm, src));
+}
+
 /* 64 mask bits from bit position pos (the mask carries 8 padding bytes). */
 static inline uint64_t mask64(const uint8_t *mask, int64_t pos) {
     const uint8_t *p = mask + (pos >> 3);
@@ -294,7 +303,7 @@ static inline __m512 table_f16(const uint8_t *scale, const uint8_t *min, int64_t
         else kraw = mask64(mask, mpos + c);                                                                 \
         const uint64_t k = kraw & valid, nk = ~k & valid;                                                   \
         const int64_t no = __builtin_popcountll(k);                                                         \
-        const __m512i ci = unpack64(ui, inb, in_bytes, pin), co = unpack64(uo, outb, out_bytes, pout);      \
+        const __m512i ci = unpack64_raw(ui, inb, in_bytes, pin), co = unpack64_raw(uo, outb, out_bytes, pout); \
         pin += bi * (tail ? __builtin_popcountll(nk) : 64 - no);                                            \
         pout += bo * no;                                                                                    \
         const __m512i m = _mm512_mask_expand_epi8(_mm512_maskz_expand_epi8(nk, ci), k, co);                 \
@@ -318,10 +327,17 @@ static void dot_rows_qmc(const qmc_qtensor *q, const layout *L, int64_t r0, int6
     const size_t in_bytes = q->in_codes_bytes, out_bytes = q->out_codes_bytes;
     const bool asym = L->asym, byte_aligned = cols % 8 == 0;   /* every row's mask starts on a byte */
     const int zi = 1 << (q->in.bits - 1), zo = 1 << (q->out.bits - 1);
-    const __m512 iota0 = _mm512_loadu_ps(k_iota), iota1 = _mm512_loadu_ps(k_iota + 16);
+    /* the codes keep the neighbouring bits above them (no AND after the unpack): the lookups read
+     * index bits 0..3 (inliers) and 0..4 (outliers), so the tables repeat every 2^b entries */
+    float iin[16], iout[32];
+    for (int i = 0; i < 32; i++) {
+        if (i < 16) iin[i] = (float)(i & ((1 << bi) - 1));
+        iout[i] = (float)(i & ((1 << bo) - 1));
+    }
+    const __m512 iota_in = _mm512_loadu_ps(iin), iota0 = _mm512_loadu_ps(iout), iota1 = _mm512_loadu_ps(iout + 16);
     for (int64_t r = r0; r < r1; r++) {
         const int64_t mpos = r * cols;
-        const __m512 tin = table_f16(q->in_scale, q->in_min, r, asym, zi, iota0);
+        const __m512 tin = table_f16(q->in_scale, q->in_min, r, asym, zi, iota_in);
         const __m512 tlo = table_f16(q->out_scale, q->out_min, r, asym, zo, iota0);
         const __m512 thi = table_f16(q->out_scale, q->out_min, r, asym, zo, iota1);
         int64_t pin = q->row_in[r] * bi, pout = (mpos - q->row_in[r]) * bo, c = 0;
