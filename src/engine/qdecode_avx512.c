@@ -58,10 +58,11 @@ static inline __m512i unpack64(const unpacker *u, const uint8_t *stream, size_t 
 
 /* Same without clearing the bits above the code: for lookups that read only
  * the low bits of each index, from tables repeating every 2^b entries. */
-static inline __m512i unpack64_raw(const unpacker *u, const uint8_t *stream, size_t size, int64_t pos) {
+static inline __m512i unpack64_raw(const unpacker *u, const uint8_t *stream, size_t size, int64_t pos, bool checked) {
     const int64_t at = pos >> 3, left = (int64_t)size - at;
-    const __m512i src = left >= 64 ? _mm512_loadu_si512(stream + at)
-                                   : _mm512_maskz_loadu_epi8(left > 0 ? _bzhi_u64(~0ull, (unsigned)left) : 0, stream + at);
+    const __m512i src = !checked || left >= 64
+                            ? _mm512_loadu_si512(stream + at)
+                            : _mm512_maskz_loadu_epi8(left > 0 ? _bzhi_u64(~0ull, (unsigned)left) : 0, stream + at);
     return _mm512_multishift_epi64_epi8(u->ctrl[pos & 7], _mm512_permutexvar_epi8(u->perm, src));
 }
 
@@ -295,7 +296,7 @@ static inline __m512 table_f16(const uint8_t *scale, const uint8_t *min, int64_t
 }
 
 /* The chunk loop of dot_rows_qmc; `tail` masks the last, partial chunk. */
-#define QMC_CHUNK(tail)                                                                                     \
+#define QMC_CHUNK(tail, checked)                                                                            \
     do {                                                                                                    \
         const uint64_t valid = tail ? valid64(cols - c) : ~0ull;                                            \
         uint64_t kraw;                                                                                      \
@@ -303,7 +304,8 @@ static inline __m512 table_f16(const uint8_t *scale, const uint8_t *min, int64_t
         else kraw = mask64(mask, mpos + c);                                                                 \
         const uint64_t k = kraw & valid, nk = ~k & valid;                                                   \
         const int64_t no = __builtin_popcountll(k);                                                         \
-        const __m512i ci = unpack64_raw(ui, inb, in_bytes, pin), co = unpack64_raw(uo, outb, out_bytes, pout); \
+        const __m512i ci = unpack64_raw(ui, inb, in_bytes, pin, checked);                                   \
+        const __m512i co = unpack64_raw(uo, outb, out_bytes, pout, checked);                                \
         pin += bi * (tail ? __builtin_popcountll(nk) : 64 - no);                                            \
         pout += bo * no;                                                                                    \
         const __m512i m = _mm512_mask_expand_epi8(_mm512_maskz_expand_epi8(nk, ci), k, co);                 \
@@ -342,8 +344,14 @@ static void dot_rows_qmc(const qmc_qtensor *q, const layout *L, int64_t r0, int6
         const __m512 thi = table_f16(q->out_scale, q->out_min, r, asym, zo, iota1);
         int64_t pin = q->row_in[r] * bi, pout = (mpos - q->row_in[r]) * bo, c = 0;
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (; c < full; c += 64) QMC_CHUNK(false);
-        if (c < cols) QMC_CHUNK(true);
+        /* rows whose codes end 64 bytes before their streams do need no bounds checks */
+        const bool unchecked = (q->row_in[r + 1] * bi >> 3) + 64 <= (int64_t)in_bytes &&
+                               ((mpos + cols - q->row_in[r + 1]) * bo >> 3) + 64 <= (int64_t)out_bytes;
+        if (unchecked)
+            for (; c < full; c += 64) QMC_CHUNK(false, false);
+        else
+            for (; c < full; c += 64) QMC_CHUNK(false, true);
+        if (c < cols) QMC_CHUNK(true, true);
         y[r - r0] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
     }
 }
