@@ -17,7 +17,8 @@
  *            as in qdecode_avx2.c; MXFP4 looks up x * fp4[q].
  * The fused dot multiplies the 16 values by x and accumulates (4 independent
  * accumulators); planes without outliers skip the values and scale the sums
- * of q * x once per row. */
+ * of q * x once per row.  The QMC layout has its own loop (dot_rows_qmc:
+ * interleaved columns, raw codes, see there). */
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -45,25 +46,23 @@ static void unpacker_init(unpacker *u, int b) {
     u->keep = _mm512_set1_epi8((char)(b == 8 ? 0xff : (1 << b) - 1));
 }
 
-/* 64 codes from bit position pos of a stream of `size` bytes: one 64-byte
- * load, masked near the end of the stream (which carries only QMC_BITS_PAD
- * spare bytes). */
-static inline __m512i unpack64(const unpacker *u, const uint8_t *stream, size_t size, int64_t pos) {
-    const int64_t at = pos >> 3, left = (int64_t)size - at;
-    const __m512i src = left >= 64 ? _mm512_loadu_si512(stream + at)
-                                   : _mm512_maskz_loadu_epi8(left > 0 ? _bzhi_u64(~0ull, (unsigned)left) : 0, stream + at);
-    const __m512i g = _mm512_permutexvar_epi8(u->perm, src);
-    return _mm512_and_si512(_mm512_multishift_epi64_epi8(u->ctrl[pos & 7], g), u->keep);
-}
-
-/* Same without clearing the bits above the code: for lookups that read only
- * the low bits of each index, from tables repeating every 2^b entries. */
+/* 64 codes from bit position pos of a stream of `size` bytes, each byte
+ * holding its code in the low b bits and the following stream bits above
+ * ("raw": for lookups that read only the low bits of their index, from
+ * tables repeating every 2^b entries).  One 64-byte load; `checked` masks
+ * it near the end of the stream (which carries only QMC_BITS_PAD spare
+ * bytes). */
 static inline __m512i unpack64_raw(const unpacker *u, const uint8_t *stream, size_t size, int64_t pos, bool checked) {
     const int64_t at = pos >> 3, left = (int64_t)size - at;
     const __m512i src = !checked || left >= 64
                             ? _mm512_loadu_si512(stream + at)
                             : _mm512_maskz_loadu_epi8(left > 0 ? _bzhi_u64(~0ull, (unsigned)left) : 0, stream + at);
     return _mm512_multishift_epi64_epi8(u->ctrl[pos & 7], _mm512_permutexvar_epi8(u->perm, src));
+}
+
+/* The same with only the code's b bits kept. */
+static inline __m512i unpack64(const unpacker *u, const uint8_t *stream, size_t size, int64_t pos) {
+    return _mm512_and_si512(unpack64_raw(u, stream, size, pos, true), u->keep);
 }
 
 /* 64 mask bits from bit position pos (the mask carries 8 padding bytes). */
