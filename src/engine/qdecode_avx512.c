@@ -303,6 +303,8 @@ static inline __m512 table_f16(const uint8_t *scale, const uint8_t *min, int64_t
         else kraw = mask64(mask, mpos + c);                                                                 \
         const uint64_t k = kraw & valid, nk = ~k & valid;                                                   \
         const int64_t no = __builtin_popcountll(k);                                                         \
+        _mm_prefetch((const char *)(inb + (pin >> 3) + 2048), _MM_HINT_T0);  /* streams from DRAM */        \
+        _mm_prefetch((const char *)(outb + (pout >> 3) + 1024), _MM_HINT_T0);                               \
         const __m512i ci = unpack64_raw(ui, inb, in_bytes, pin, checked);                                   \
         const __m512i co = unpack64_raw(uo, outb, out_bytes, pout, checked);                                \
         pin += bi * (tail ? __builtin_popcountll(nk) : 64 - no);                                            \
@@ -368,6 +370,7 @@ static float dot_row_u8(const qmc_qtensor *q, int64_t r, const float *x) {
     int64_t c = 0;
 #define W16(J) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(codes + c + 16 * J)), flip)))
     for (; c + 64 <= cols; c += 64) {
+        _mm_prefetch((const char *)(codes + c + 4096), _MM_HINT_T0);   /* a row ahead: the head streams from DRAM */
         a0 = _mm512_fmadd_ps(W16(0), _mm512_loadu_ps(x + c), a0);
         a1 = _mm512_fmadd_ps(W16(1), _mm512_loadu_ps(x + c + 16), a1);
         a2 = _mm512_fmadd_ps(W16(2), _mm512_loadu_ps(x + c + 32), a2);
