@@ -46,7 +46,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 AVX2_SRC   := $(wildcard src/*/*_avx2.c)
 AVX512_SRC := $(wildcard src/*/*_avx512.c)
 $(AVX2_SRC:%.c=$(BUILD)/%.o):   EXTRA_CFLAGS := -mavx2 -mfma -mf16c -mbmi2
-$(AVX512_SRC:%.c=$(BUILD)/%.o): EXTRA_CFLAGS := -mavx512f -mavx512bw -mavx512vl -mavx512vbmi2 -mavx2 -mfma -mf16c -mbmi2
+$(AVX512_SRC:%.c=$(BUILD)/%.o): EXTRA_CFLAGS := -mavx512f -mavx512bw -mavx512vl -mavx512vbmi -mavx512vbmi2 -mavx2 -mfma -mf16c -mbmi2
 
 .PHONY: all test clean check-deps bench bench-tools fuzz
 all: $(BUILD)/qmc $(BUILD)/libqmc.a

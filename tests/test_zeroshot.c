@@ -290,7 +290,11 @@ static void expect_tokens(const qmc_model *m, const qmc_task_set *t, const qmc_t
     qmc_free_tokens(ce);
 }
 
-static void check_against_scratch(const qmc_model *m, qmc_task_kind kind, int n_ex, int max_ctx, bool bos) {
+/* exact: F32 weights, whose kernels are batch-invariant.  Packed weights decode a single token
+ * with the fused decode + dot kernel (engine/qdecode.h), whose summation order differs from the
+ * batched kernel's, so prefix reuse agrees with the from-scratch run to float rounding only. */
+static void check_against_scratch(const qmc_model *m, qmc_task_kind kind, int n_ex, int max_ctx, bool bos,
+                                  bool exact) {
     qmc_task_set *t = random_tasks(kind, n_ex, 11 + (uint64_t)kind);
     qmc_zs_opts o = {.max_ctx = max_ctx, .no_bos = !bos, .batch = 7};
     qmc_zs_requests *r = NULL;
@@ -325,9 +329,10 @@ static void check_against_scratch(const qmc_model *m, qmc_task_kind kind, int n_
         }
         free(lg);
         /* the engine's per-token results do not depend on batching (tests/test_engine.c),
-         * so prefix reuse is bit-identical to the from-scratch run with the engine's
+         * so prefix reuse is bit-identical (F32) to the from-scratch run with the engine's
          * log-softmax, and close to an independent one */
-        if (ll_engine != s1[k].ll || fabs(ll - ll_engine) > 1e-9 * (1 + fabs(ll)) || greedy != s1[k].greedy)
+        const bool same = exact ? ll_engine == s1[k].ll : fabs(ll_engine - s1[k].ll) <= 1e-6 * (1 + fabs(ll));
+        if (!same || fabs(ll - ll_engine) > 1e-9 * (1 + fabs(ll)) || greedy != s1[k].greedy)
             fail_msg("request %lld: from scratch %.12f (greedy %d), with prefix reuse %.12f (greedy %d)", (long long)k,
                      ll_engine, greedy, s1[k].ll, s1[k].greedy);
         /* the thread count changes nothing, bit for bit */
@@ -354,10 +359,10 @@ static qmc_model *small_model(void) {
 static void test_prefix_reuse_matches_scratch(void **state) {
     qmc_model *m = small_model();
     const int n = tu_quick() ? 6 : 24;
-    check_against_scratch(m, QMC_TASK_CHOICE, n, 40, true);
-    check_against_scratch(m, QMC_TASK_PARTIAL, n, 40, true);
-    check_against_scratch(m, QMC_TASK_TARGET, n, 40, false);
-    check_against_scratch(m, QMC_TASK_CHOICE, n, 256, false);
+    check_against_scratch(m, QMC_TASK_CHOICE, n, 40, true, true);
+    check_against_scratch(m, QMC_TASK_PARTIAL, n, 40, true, true);
+    check_against_scratch(m, QMC_TASK_TARGET, n, 40, false, true);
+    check_against_scratch(m, QMC_TASK_CHOICE, n, 256, false, true);
     qmc_model_free(m);
 }
 
@@ -394,7 +399,7 @@ static void test_packed_model(void **state) {
         for (size_t i = 0; i < sizeof w / sizeof *w; i++) pack8(w[i]);
     }
     assert_int_equal(m->layers[0].wq.type, QMC_TYPE_PACKED);
-    check_against_scratch(m, QMC_TASK_CHOICE, tu_quick() ? 4 : 12, 40, true);
+    check_against_scratch(m, QMC_TASK_CHOICE, tu_quick() ? 4 : 12, 40, true, false);
     /* 8-bit weights: close to, not equal to, the F32 model */
     qmc_task_set *t = random_tasks(QMC_TASK_CHOICE, 6, 5);
     qmc_zs_opts o = {0};

@@ -66,5 +66,7 @@ int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_dse(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 
 #endif

@@ -20,6 +20,8 @@ static const command k_commands[] = {
     {"bench", cmd_bench, "prefill and decode speed, achieved weight-read bandwidth"},
     {"sim", cmd_sim, "simulate the memory system (FP16/INT4 LPDDR5, eMEMs, QMC ReRAM+MRAM): bytes, energy, latency, area"},
     {"dse", cmd_dse, "design-space exploration of the QMC memory system: channels x arrays x rho, Pareto front"},
+    {"quantize", cmd_quantize, "quantize a model (QMC, RTN, MXINT4, MXFP4) into a packed .qmc.gguf"},
+    {"inspect", cmd_inspect, "per-tensor planes, bits per weight and errors of a packed .qmc.gguf"},
 };
 
 static void usage(FILE *fp) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "engine/kernels.h"
+#include "engine/qdecode.h"
 #include "util/cpu.h"
 #include "util/util.h"
 
@@ -53,6 +54,23 @@ int qmc_matmul(const qmc_tensor *W, const float *X, int n_tok, float *Y, int64_t
     const int64_t rows = qmc_tensor_rows(W), cols = W->ne[0];
     qmc_scratch local = {0};
     int nt = qmc_threads();
+    if (n_tok == 1 && W->type == QMC_TYPE_PACKED && qmc_qt_dot_fused(W->q)) {
+        /* single-token decode of packed rows: fused decode + dot (engine/qdecode.h); x's view is
+         * built once, rows go out in chunks of 64 (each row's result is independent of the thread) */
+        if (!scratch || scratch->per_thread < qmc_qt_dot_xi_len(cols)) {
+            int rc = qmc_scratch_init(&local, cols, 1);
+            if (rc) return rc;
+            scratch = &local;
+        }
+        qmc_qt_dot_in in = {X, scratch->buf, 0.0f};
+        qmc_qt_dot_prepare(W->q, &in);
+        const int64_t nchunk = (rows + 63) / 64;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+        for (int64_t ch = 0; ch < nchunk; ch++)
+            qmc_qt_dot_rows(W->q, ch * 64, QMC_MIN(rows, ch * 64 + 64), &in, Y + ch * 64);
+        qmc_scratch_free(&local);
+        return QMC_OK;
+    }
     const bool direct = W->type == QMC_TYPE_F32;
     if (!direct && (!scratch || scratch->n_threads < nt || scratch->per_thread < QMC_MATMUL_ROWS * cols)) {
         int rc = qmc_scratch_init(&local, cols, nt);

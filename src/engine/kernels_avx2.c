@@ -26,7 +26,6 @@ float qmc_dot_avx2(const float *a, const float *b, int64_t n) {
     return s;
 }
 
-void qmc_qt_decode_row_avx2(const qmc_qtensor *q, int64_t r, float *out) { qmc_qt_decode_row_ref(q, r, out); }
 
 /* As in the AVX-512 tiles, every (row, token) sum is accumulated the same way
  * whatever the tile shape: one 8-lane accumulator, a horizontal sum, then the

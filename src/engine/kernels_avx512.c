@@ -21,7 +21,6 @@ float qmc_dot_avx512(const float *a, const float *b, int64_t n) {
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
-void qmc_qt_decode_row_avx512(const qmc_qtensor *q, int64_t r, float *out) { qmc_qt_decode_row_ref(q, r, out); }
 
 /* Register tiles.  Every (row, token) sum is accumulated the same way in
  * every tile shape — one 16-lane accumulator over k in steps of 16, a masked

@@ -203,12 +203,10 @@ float qmc_qt_dequant_code(const qmc_plane_fmt *f, uint32_t code, const uint8_t *
     return 0.0f;
 }
 
-void qmc_qt_decode_row_ref(const qmc_qtensor *q, int64_t r, float *out) {
+void qmc_qt_decode_span_ref(const qmc_qtensor *q, int64_t r, int64_t c0, int64_t c1, int64_t ii, int64_t oi, float *out) {
     const int64_t cols = q->cols, gs = qmc_qt_group_size(q), ng = qmc_qt_groups(q);
-    int64_t ii = q->row_in[r];
-    int64_t oi = r * cols - ii;
     const int bi = q->in.bits, bo = q->out.bits;
-    for (int64_t c = 0; c < cols; c++) {
+    for (int64_t c = c0; c < c1; c++) {
         int64_t pos = r * cols + c;
         if (q->n_out > 0 && ((q->mask[pos >> 3] >> (pos & 7)) & 1)) {
             uint32_t code = qmc_bits_get(q->out_codes, oi * bo, bo);
@@ -220,4 +218,8 @@ void qmc_qt_decode_row_ref(const qmc_qtensor *q, int64_t r, float *out) {
             ii++;
         }
     }
+}
+
+void qmc_qt_decode_row_ref(const qmc_qtensor *q, int64_t r, float *out) {
+    qmc_qt_decode_span_ref(q, r, 0, q->cols, q->row_in[r], r * q->cols - q->row_in[r], out);
 }

@@ -128,8 +128,9 @@ static inline void qmc_bits_put(uint8_t *p, int64_t bitpos, int bits, uint32_t v
         else p[bitpos >> 3] &= (uint8_t)~m;
     }
 }
-/* Stream sizes carry QMC_BITS_PAD spare bytes so that readers may load 8 bytes
- * at any code position (the padding is counted as stored). */
+/* Stream sizes carry QMC_BITS_PAD spare bytes so that readers may load 8
+ * bytes at any code position (the padding is counted as stored; the AVX-512
+ * decoders load 64 bytes and mask the load near a stream's end). */
 #define QMC_BITS_PAD 8
 static inline size_t qmc_bits_bytes(int64_t n_codes, int bits) {
     return (size_t)((n_codes * bits + 7) / 8) + QMC_BITS_PAD;
@@ -150,6 +151,10 @@ static inline uint8_t *qmc_qt_mut(const uint8_t *p) { return (uint8_t *)(uintptr
 /* ---- decoding ----------------------------------------------------------- */
 /* Dequantize row r into out[cols]: the reference scalar kernel. */
 void qmc_qt_decode_row_ref(const qmc_qtensor *q, int64_t r, float *out);
+/* The reference for columns [c0, c1) of row r only, given the stream indices
+ * of the first inlier code (ii) and outlier code (oi) at or after c0; writes
+ * out[c0..c1).  SIMD kernels finish a row's last columns with it. */
+void qmc_qt_decode_span_ref(const qmc_qtensor *q, int64_t r, int64_t c0, int64_t c1, int64_t ii, int64_t oi, float *out);
 /* Same, fastest kernel for this CPU (bit-identical to the reference). */
 void qmc_qt_decode_row(const qmc_qtensor *q, int64_t r, float *out);
 /* Value of one code (used by quantizers to report what they stored). */

@@ -1,0 +1,229 @@
+/* cmd_quantize.c — qmc quantize: a model to a packed .qmc.gguf. */
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "cli/quant_report.h"
+#include "quant/quantize.h"
+
+static const cli_opt k_opts[] = {
+    {"model", 'm', "MODEL", "source model (llama2.c .bin, GGUF F32/F16/BF16, HF directory)"},
+    {"output", 'o', "OUT", "packed output file (.qmc.gguf), written crash-safely"},
+    {"method", 0, "NAME", "qmc (default), rtn, mxint4, mxfp4 (mxint: MX integers of --bits-in bits)"},
+    {"rho", 0, "R", "qmc: fraction of weights per tensor kept as outliers, in [0, 1) (default 0.3)"},
+    {"bits-in", 0, "B", "inlier (ReRAM) / main code bits, 2..8 (default: qmc 3, others 4)"},
+    {"bits-out", 0, "B", "qmc: outlier (MRAM) code bits, 2..8 (default 5)"},
+    {"group", 0, "N", "columns per scale group; 0 = per output channel (default; MX: 32)"},
+    {"asym", 0, NULL, "asymmetric planes: scale and offset per group (the default)"},
+    {"sym", 0, NULL, "symmetric planes: scale only"},
+    {"grid", 0, "N", "scale candidates of the grid search (default 100; rtn: 1 = max-abs scale)"},
+    {"grid-lo", 0, "F", "smallest candidate as a fraction of the max-range scale, in (0, 1] (default 0.25)"},
+    {"embed-bits", 0, "B", "token embedding / output head: RTN INT-B per row (default 8); 0 keeps them as stored"},
+    {"quantize-embeddings", 0, NULL, "quantize embedding and head with the main method instead"},
+    {"no-quantize-embeddings", 0, NULL, "the default: embedding and head follow --embed-bits"},
+    {"p-minus", 0, "P", "ReRAM cell read one level low: probability (noise-aware inlier loss; default 0)"},
+    {"p-plus", 0, "P", "ReRAM cell read one level high: probability (default 0)"},
+    {"mlc", 0, "2|3", "ReRAM cell mode recorded in the file: bits per MLC cell (default 3)"},
+    {"device", 0, "NAME", "device-noise profile name recorded in the file (default none)"},
+    {"quiet", 'q', NULL, "no progress bar"},
+    {"tokenizer", 0, "FILE", "tokenizer for llama2.c checkpoints"},
+    {"json", 0, NULL, "print the result as JSON (bits per weight nominal and honest, per plane, errors)"},
+    {0},
+};
+
+static const cli_command_info k_info = {
+    "quantize",
+    "qmc quantize -m MODEL -o OUT.qmc.gguf [--method qmc|rtn|mxint4|mxfp4] [--rho R] [--bits-in B] [--bits-out B]\n"
+    "                    [--group N] [--asym|--sym] [--embed-bits 8|0] [--quantize-embeddings] [--p-minus P --p-plus P]\n"
+    "                    [--mlc 2|3] [--device NAME] [--json]",
+    "Quantize a model into a packed GGUF file that `qmc ppl`, `qmc generate` and any GGUF reader load.",
+    "QMC (arXiv 2601.14549): per tensor, the round(rho*n) largest-magnitude weights are outliers, quantized\n"
+    "per output channel at --bits-out bits (MRAM plane + position bitmap); the rest are inliers at --bits-in\n"
+    "bits (ReRAM plane).  Scales come from a 1-D grid search minimising the squared error, plus\n"
+    "n*(p_minus+p_plus)*Delta^2 for inliers.  rtn: one uniform plane (per channel or per --group columns),\n"
+    "max-abs scale unless --grid is given.  mxint4/mxfp4: OCP Microscaling, blocks of 32 with an E8M0 scale.\n"
+    "All transformer-block linears are quantized; see docs/quantization.md.",
+    k_opts};
+
+typedef struct {
+    bool tty, quiet;
+    double last;
+    int last_decile;
+} progress_state;
+
+static void progress(void *user, double done, const char *tensor) {
+    progress_state *ps = user;
+    if (ps->quiet) return;
+    double now = qmc_now();
+    if (ps->tty) {
+        if (done < 1.0 && now - ps->last < 0.1) return;
+        ps->last = now;
+        int w = 30, fill = (int)(done * w);
+        fprintf(stderr, "\rquantizing [%.*s%*s] %5.1f%% %-32.32s", fill, "##############################", w - fill, "",
+                100 * done, tensor ? tensor : "");
+        if (done >= 1.0) fprintf(stderr, "\n");
+    } else {
+        int decile = (int)(done * 10);
+        if (decile <= ps->last_decile) return;
+        ps->last_decile = decile;
+        fprintf(stderr, "quantizing: %3d%%%s%s\n", decile * 10, tensor ? " " : "", tensor ? tensor : "");
+    }
+}
+
+static int parse_method(const char *s, qmc_quant_params *p, int *default_bits) {
+    *default_bits = 4;
+    if (!s || strcmp(s, "qmc") == 0) p->method = QMC_METHOD_QMC, *default_bits = 3;
+    else if (strcmp(s, "rtn") == 0) p->method = QMC_METHOD_RTN;
+    else if (strcmp(s, "mxint4") == 0 || strcmp(s, "mxint") == 0) p->method = QMC_METHOD_MXINT;
+    else if (strcmp(s, "mxint8") == 0) p->method = QMC_METHOD_MXINT, *default_bits = 8;
+    else if (strcmp(s, "mxfp4") == 0) p->method = QMC_METHOD_MXFP4;
+    else return -1;
+    return 0;
+}
+
+int cmd_quantize(int argc, char **argv) {
+    cli_args a;
+    int prc = cli_parse(&k_info, argc, argv, &a);
+    if (prc) return prc == 1 ? 0 : 2;
+    if (a.n_positional) return cli_error("quantize", "unexpected argument '%s'", a.positional[0]);
+    qmc_model_quant_opts o;
+    qmc_model_quant_opts_default(&o);
+    qmc_quant_params *p = &o.blocks;
+    int def_bits;
+    if (parse_method(cli_get(&a, "method"), p, &def_bits))
+        return cli_error("quantize", "--method must be qmc, rtn, mxint4, mxint8 or mxfp4, not '%s'", cli_get(&a, "method"));
+    double rho, pm, pp, glo;
+    int64_t bits_in, bits_out, group, grid, embed_bits, mlc;
+    if (!cli_double(&a, "rho", -INFINITY, INFINITY, p->method == QMC_METHOD_QMC ? 0.3 : 0.0, &rho) ||
+        !cli_int(&a, "bits-in", INT32_MIN, INT32_MAX, def_bits, &bits_in) ||
+        !cli_int(&a, "bits-out", INT32_MIN, INT32_MAX, 5, &bits_out) || !cli_int(&a, "group", 0, 1 << 24, 0, &group) ||
+        !cli_int(&a, "grid", 1, 100000, 0, &grid) || !cli_double(&a, "grid-lo", 0, 1, 0, &glo) ||
+        !cli_int(&a, "embed-bits", INT32_MIN, INT32_MAX, 8, &embed_bits) || !cli_double(&a, "p-minus", 0, 1, 0, &pm) ||
+        !cli_double(&a, "p-plus", 0, 1, 0, &pp) || !cli_int(&a, "mlc", 2, 3, 3, &mlc))
+        return 2;
+    if (cli_get(&a, "rho") && p->method != QMC_METHOD_QMC)
+        return cli_error("quantize", "--rho applies to --method qmc only");
+    if (cli_get(&a, "bits-out") && p->method != QMC_METHOD_QMC)
+        return cli_error("quantize", "--bits-out applies to --method qmc only");
+    if (cli_get(&a, "grid-lo") && glo <= 0) return cli_error("quantize", "--grid-lo must be in (0, 1]");
+    if (cli_flag(&a, "quantize-embeddings") && cli_flag(&a, "no-quantize-embeddings"))
+        return cli_error("quantize", "--quantize-embeddings and --no-quantize-embeddings contradict each other");
+    p->rho = (float)rho;
+    p->bits_in = (int)bits_in;
+    p->bits_out = (int)bits_out;
+    p->group = (int)group;
+    if (cli_flag(&a, "asym") && cli_flag(&a, "sym")) return cli_error("quantize", "--asym and --sym contradict each other");
+    p->asym = !cli_flag(&a, "sym") && p->method != QMC_METHOD_MXINT && p->method != QMC_METHOD_MXFP4;
+    if (cli_flag(&a, "asym") && !p->asym) return cli_error("quantize", "MX formats are symmetric (no --asym)");
+    p->grid = (int)grid;
+    p->grid_lo = (float)glo;
+    p->p_minus = pm;
+    p->p_plus = pp;
+    o.embed_bits = (int)embed_bits;
+    o.quantize_embeddings = cli_flag(&a, "quantize-embeddings");
+    if (qmc_quant_params_check(p)) {
+        cli_fail("quantize");
+        return 2;
+    }
+    if (o.embed_bits != 0 && (o.embed_bits < 2 || o.embed_bits > 8)) {
+        cli_error("quantize", "--embed-bits %d is neither 0 (keep) nor in 2..8", o.embed_bits);
+        return 2;
+    }
+    const char *out = cli_get(&a, "output");
+    if (!out) {
+        cli_error("quantize", "no output given (-o OUT.qmc.gguf)");
+        return 2;
+    }
+    const bool json = cli_flag(&a, "json");
+    progress_state ps = {isatty(2) != 0, cli_flag(&a, "quiet"), 0, -1};
+    o.progress = progress;
+    o.progress_user = &ps;
+
+    const char *src = cli_get(&a, "model");
+    qmc_model *m = cli_load_model("quantize", src, &a);
+    if (!m) return 1;
+    qmc_model_quant_report rep;
+    int status = 1;
+    double t0 = qmc_now();
+    if (qmc_quantize_model(m, &o, &rep)) {
+        if (ps.tty && !ps.quiet) fprintf(stderr, "\n");
+        cli_fail("quantize");
+        goto done;
+    }
+    double t_quant = qmc_now() - t0;
+    qmc_quant_meta meta = {o, (int)mlc, cli_get(&a, "device"), src};
+    if (qmc_save_quantized(m, &meta, out)) {
+        cli_fail("quantize");
+        qmc_model_quant_report_free(&rep);
+        goto done;
+    }
+    double t_total = qmc_now() - t0;
+    qmc_model_bpw bpw;
+    qmc_model_bpw_compute(m, &bpw);
+    qmc_quant_error blk = {0};
+    for (int i = 0; i < rep.n_tensors; i++)
+        if (rep.tensors[i].block_linear) {
+            blk.sse += rep.tensors[i].err.sse;
+            blk.energy += rep.tensors[i].err.energy;
+            blk.n += rep.tensors[i].err.n;
+        }
+    if (json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "model", src);
+        cJSON_AddStringToObject(j, "output", out);
+        cJSON_AddStringToObject(j, "method", qmc_method_name(p->method));
+        cJSON_AddNumberToObject(j, "rho", p->rho);
+        cJSON_AddNumberToObject(j, "bits_in", p->bits_in);
+        if (p->method == QMC_METHOD_QMC) cJSON_AddNumberToObject(j, "bits_out", p->bits_out);
+        cJSON_AddNumberToObject(j, "group", p->group);
+        cJSON_AddBoolToObject(j, "asym", p->asym);
+        int grid_used;
+        float lo_used;
+        qmc_quant_params_resolve(p, &grid_used, &lo_used);
+        cJSON_AddNumberToObject(j, "grid", grid_used);
+        cJSON_AddNumberToObject(j, "grid_lo", lo_used);
+        cJSON_AddNumberToObject(j, "p_minus", p->p_minus);
+        cJSON_AddNumberToObject(j, "p_plus", p->p_plus);
+        cJSON_AddNumberToObject(j, "mlc_bits_per_cell", (double)mlc);
+        cJSON_AddStringToObject(j, "device", meta.device ? meta.device : "none");
+        cJSON_AddNumberToObject(j, "embed_bits", o.embed_bits);
+        cJSON_AddBoolToObject(j, "quantize_embeddings", o.quantize_embeddings);
+        /* flat copies of the headline numbers (for scripts) */
+        cJSON_AddNumberToObject(j, "block_nominal_bpw", qmc_bpw_nominal(&bpw.blocks));
+        cJSON_AddNumberToObject(j, "block_honest_bpw", qmc_bpw_honest(&bpw.blocks));
+        cJSON_AddNumberToObject(j, "all_nominal_bpw", qmc_bpw_nominal(&bpw.all));
+        cJSON_AddNumberToObject(j, "all_honest_bpw", qmc_bpw_honest(&bpw.all));
+        cJSON_AddItemToObject(j, "block_linears", cli_bpw_json(&bpw.blocks));
+        cJSON_AddItemToObject(j, "all_weights", cli_bpw_json(&bpw.all));
+        cJSON_AddNumberToObject(j, "block_rmse", cli_rmse(&blk));
+        cJSON_AddNumberToObject(j, "block_sqnr_db", cli_sqnr_db(&blk));
+        cJSON_AddNumberToObject(j, "seconds_quantize", t_quant);
+        cJSON_AddNumberToObject(j, "seconds_total", t_total);
+        cJSON_AddNumberToObject(j, "threads", qmc_threads());
+        cJSON *arr = cJSON_AddArrayToObject(j, "tensors");
+        for (int i = 0; i < rep.n_tensors; i++) {
+            const qmc_tensor_quant_report *r = &rep.tensors[i];
+            cJSON *t = cJSON_CreateObject();
+            cJSON_AddStringToObject(t, "name", r->name);
+            cJSON_AddNumberToObject(t, "rows", (double)r->rows);
+            cJSON_AddNumberToObject(t, "cols", (double)r->cols);
+            cJSON_AddNumberToObject(t, "rmse", cli_rmse(&r->err));
+            cJSON_AddNumberToObject(t, "sqnr_db", cli_sqnr_db(&r->err));
+            cJSON_AddItemToArray(arr, t);
+        }
+        cli_json_print(j);
+    } else {
+        printf("wrote %s: %s, %d tensors quantized in %.1f s (%.1f s with writing)\n", out, qmc_method_name(p->method),
+               rep.n_tensors, t_quant, t_total);
+        cli_bpw_print(stdout, "block linears", &bpw.blocks);
+        cli_bpw_print(stdout, "all weights", &bpw.all);
+        printf("block linears: RMSE %.6g, SQNR %.2f dB\n", cli_rmse(&blk), cli_sqnr_db(&blk));
+    }
+    qmc_model_quant_report_free(&rep);
+    status = 0;
+done:
+    qmc_model_free(m);
+    return status;
+}
