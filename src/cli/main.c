@@ -16,6 +16,8 @@ static const command k_commands[] = {
     {"synth", cmd_synth, "write a model with random heavy-tailed weights and a real model's shapes"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
     {"info", cmd_info, "print a model's hyperparameters and tensors"},
+    {"device", cmd_device, "list device profiles, or show one's confusion matrix, misread rates and p_minus/p_plus"},
+    {"noise", cmd_noise, "Monte-Carlo perplexity of a packed model under ReRAM/MRAM device noise"},
 };
 
 static void usage(FILE *fp) {
