@@ -43,9 +43,19 @@ static inline uint32_t qmc_value_to_level(uint32_t v, qmc_level_encoding e) {
 static inline int64_t qmc_cells_for_codes(int64_t n_codes, int code_bits, int cell_bits) {
     return (n_codes * code_bits + cell_bits - 1) / cell_bits;
 }
+/* Stored value of cell j.  Touches only the bytes that hold the cell's bits,
+ * so it also works on planes without read padding (scales). */
+static inline uint32_t qmc_cell_value(const uint8_t *stream, int64_t j, int cell_bits) {
+    const int64_t pos = j * cell_bits;
+    const uint8_t *b = stream + (pos >> 3);
+    const int sh = (int)(pos & 7);
+    uint32_t v = (uint32_t)b[0] >> sh;
+    if (sh + cell_bits > 8) v |= (uint32_t)b[1] << (8 - sh);
+    return v & ((1u << cell_bits) - 1);
+}
 /* Level of cell j of a stream, and writing a level into it. */
 static inline uint32_t qmc_cell_level(const uint8_t *stream, int64_t j, int cell_bits, qmc_level_encoding e) {
-    return qmc_value_to_level(qmc_bits_get(stream, j * cell_bits, cell_bits), e);
+    return qmc_value_to_level(qmc_cell_value(stream, j, cell_bits), e);
 }
 static inline void qmc_cell_set_level(uint8_t *stream, int64_t j, int cell_bits, qmc_level_encoding e, uint32_t level) {
     qmc_bits_put(stream, j * cell_bits, cell_bits, qmc_level_to_value(level, e));
