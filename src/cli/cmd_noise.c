@@ -101,16 +101,11 @@ int cmd_noise(int argc, char **argv) {
     int prc = cli_parse(&k_info, argc, argv, &a);
     if (prc) return prc == 1 ? 0 : 2;
     const bool json = cli_flag(&a, "json");
-    int64_t trials, seed, ctx, chunks, batch;
-    if (!cli_int(&a, "trials", 1, 1000000, 10, &trials) || !cli_int(&a, "seed", 0, INT64_MAX, 1, &seed) ||
-        !cli_int(&a, "ctx", 2, 1 << 20, 0, &ctx) || !cli_int(&a, "chunks", 0, INT64_MAX, 0, &chunks) ||
-        !cli_int(&a, "batch", 1, 4096, 64, &batch))
-        return 2;
+    int64_t trials, seed;
     qmc_ppl_opts po = {0};
-    const char *proto = cli_get(&a, "protocol");
-    if (!proto || strcmp(proto, "llamacpp") == 0) po.protocol = QMC_PPL_LLAMACPP;
-    else if (strcmp(proto, "full") == 0) po.protocol = QMC_PPL_FULL;
-    else return cli_error("noise", "--protocol must be llamacpp or full, not '%s'", proto);
+    if (!cli_int(&a, "trials", 1, 1000000, 10, &trials) || !cli_int(&a, "seed", 0, INT64_MAX, 1, &seed) ||
+        !cli_ppl_opts(&a, &po))
+        return 2;
     const char *scope_s = cli_get(&a, "scope");
     qmc_noise_scope scope = QMC_NOISE_SCOPE_BLOCKS;
     if (scope_s && strcmp(scope_s, "all") == 0) scope = QMC_NOISE_SCOPE_ALL;
@@ -129,14 +124,8 @@ int cmd_noise(int argc, char **argv) {
     if (qmc_noise_p_derive(&nm.cell, nm.encoding, 3, NULL, &np)) return cli_fail("noise");
 
     size_t len;
-    char *text = cli_read_text("noise", file, &len);
+    char *text = cli_read_eval_text("noise", &a, &len);
     if (!text) return 1;
-    if (cli_flag(&a, "strip-cr")) {
-        size_t w = 0;
-        for (size_t i = 0; i < len; i++)
-            if (text[i] != '\r') text[w++] = text[i];
-        len = w;
-    }
     int status = 1;
     int32_t *toks = NULL;
     int64_t n_tok = 0;
@@ -152,9 +141,7 @@ int cmd_noise(int argc, char **argv) {
         cli_error("noise", "%s: the model has no tokenizer (use --tokenizer FILE)", m->path);
         goto done;
     }
-    po.n_ctx = (int)(ctx ? ctx : (po.protocol == QMC_PPL_LLAMACPP ? QMC_MIN(512, m->cfg.seq_len) : QMC_MIN(m->cfg.seq_len, 2048)));
-    po.max_chunks = chunks;
-    po.batch = (int)batch;
+    cli_ppl_default_ctx(&po, m);
     if (qmc_tok_encode(m->tok, text, len, false, &toks, &n_tok) || qmc_noisy_model_new(m, &nm, scope, &noisy)) {
         cli_fail("noise");
         goto done;
