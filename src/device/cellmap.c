@@ -50,7 +50,8 @@ int qmc_noise_p_derive(const qmc_cell_model *cell, qmc_level_encoding e, int cod
     if (b < 1 || b > 8) return qmc_fail(QMC_ERR_ARG, "code width %d is not 1..8 bits", b);
     if (c < 1 || c > QMC_CELL_MAX_BITS || L != 1 << c) return qmc_fail(QMC_ERR_ARG, "bad cell model (%d bits)", c);
     const int nq = 1 << b;
-    double uniform[256], *prob = uniform;
+    double uniform[256];
+    const double *prob = uniform;
     if (code_prob) {
         double sum = 0;
         for (int q = 0; q < nq; q++) {
@@ -58,7 +59,7 @@ int qmc_noise_p_derive(const qmc_cell_model *cell, qmc_level_encoding e, int cod
             sum += code_prob[q];
         }
         if (fabs(sum - 1) > 1e-6) return qmc_fail(QMC_ERR_ARG, "code probabilities sum to %.9g, not 1", sum);
-        prob = (double *)code_prob;
+        prob = code_prob;
     } else {
         for (int q = 0; q < nq; q++) uniform[q] = 1.0 / nq;
     }
