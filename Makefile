@@ -48,7 +48,7 @@ AVX512_SRC := $(wildcard src/*/*_avx512.c)
 $(AVX2_SRC:%.c=$(BUILD)/%.o):   EXTRA_CFLAGS := -mavx2 -mfma -mf16c -mbmi2
 $(AVX512_SRC:%.c=$(BUILD)/%.o): EXTRA_CFLAGS := -mavx512f -mavx512bw -mavx512vl -mavx512vbmi2 -mavx2 -mfma -mf16c -mbmi2
 
-.PHONY: all test clean check-deps bench fuzz
+.PHONY: all test clean check-deps bench bench-tools fuzz
 all: $(BUILD)/qmc $(BUILD)/libqmc.a
 
 $(BUILD)/libqmc.a: $(LIB_OBJ)
@@ -68,8 +68,14 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/testutil.o $(BUILD)/libqmc.a
 test: $(TEST_BIN) $(BUILD)/qmc
 	QMC_BIN=$(BUILD)/qmc ./tests/run-tests.sh $(TEST_BIN)
 
-bench: $(BUILD)/qmc
-	./bench/run-all.sh $(BUILD)/qmc
+# STREAM-like bandwidth probe: built for this CPU, outside the library.
+bench-tools: $(BUILD)/bench/membw
+$(BUILD)/bench/membw: bench/membw.c
+	@mkdir -p $(@D)
+	$(CC) -O3 -march=native -fopenmp -o $@ $<
+
+bench: $(BUILD)/qmc bench-tools
+	./bench/run-all.sh
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -68,8 +68,9 @@ int tu_run(char **out, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(cmd, sizeof cmd, fmt, ap);
     va_end(ap);
-    char full[8400];
-    const char *log = tu_tmp("last-command.log");
+    char full[8192 + 4096 + 32];
+    static char log[4096];
+    snprintf(log, sizeof log, "%s/last-command.log", tu_tmpdir());
     snprintf(full, sizeof full, "( %s ) > '%s' 2>&1", cmd, log);
     int st = system(full);
     if (out) {

@@ -72,6 +72,9 @@ int cmd_convert(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_dse(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_noise(int argc, char **argv);
 

@@ -59,7 +59,7 @@ int cmd_generate(int argc, char **argv) {
                   (long long)steps, ctx);
         goto done;
     }
-    if (qmc_session_new_batch(m, ctx, 512, &s) ||
+    if (qmc_session_new_batch(m, (int)(n_prompt + steps), 512, &s) ||
         qmc_sampler_init(&smp, m->cfg.vocab_size, (float)temp, (float)top_p, (uint64_t)seed)) {
         cli_fail("generate");
         goto done;
@@ -79,8 +79,8 @@ int cmd_generate(int argc, char **argv) {
         if (!json) fwrite(piece, 1, (size_t)k, stdout);
     }
     int32_t prev = toks[n_prompt - 1];
-    int64_t generated = 0;
-    double t1 = qmc_now();
+    int64_t generated = 0, decode_steps = 0;
+    double t_decode = 0;
     for (int64_t i = 0; i < steps; i++) {
         int32_t next = qmc_sample(&smp, s->logits);
         if (next == m->cfg.eos_id || next == tok->bos_id) break;
@@ -92,14 +92,18 @@ int cmd_generate(int argc, char **argv) {
         }
         generated++;
         prev = next;
-        if (i + 1 < steps && qmc_forward(s, &next, 1, (int)(n_prompt + i), s->logits, false)) {
-            cli_fail("generate");
-            goto done;
+        if (i + 1 < steps) {
+            double t1 = qmc_now();
+            if (qmc_forward(s, &next, 1, (int)(n_prompt + i), s->logits, false)) {
+                cli_fail("generate");
+                goto done;
+            }
+            t_decode += qmc_now() - t1;
+            decode_steps++;
         }
     }
-    double t_decode = qmc_now() - t1;
     double pf_tps = t_prefill > 0 ? (double)n_prompt / t_prefill : 0;
-    double dec_tps = t_decode > 0 ? (double)generated / t_decode : 0;
+    double dec_tps = t_decode > 0 ? (double)decode_steps / t_decode : 0; /* single-token forward passes */
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", m->path);
@@ -108,6 +112,7 @@ int cmd_generate(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "generated_tokens", (double)generated);
         cJSON_AddNumberToObject(o, "prefill_seconds", t_prefill);
         cJSON_AddNumberToObject(o, "prefill_tokens_per_s", pf_tps);
+        cJSON_AddNumberToObject(o, "decode_steps", (double)decode_steps);
         cJSON_AddNumberToObject(o, "decode_seconds", t_decode);
         cJSON_AddNumberToObject(o, "decode_tokens_per_s", dec_tps);
         cJSON_AddNumberToObject(o, "threads", qmc_threads());

@@ -16,6 +16,9 @@ static const command k_commands[] = {
     {"synth", cmd_synth, "write a model with random heavy-tailed weights and a real model's shapes"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
     {"info", cmd_info, "print a model's hyperparameters and tensors"},
+    {"bench", cmd_bench, "prefill and decode speed, achieved weight-read bandwidth"},
+    {"sim", cmd_sim, "simulate the memory system (FP16/INT4 LPDDR5, eMEMs, QMC ReRAM+MRAM): bytes, energy, latency, area"},
+    {"dse", cmd_dse, "design-space exploration of the QMC memory system: channels x arrays x rho, Pareto front"},
     {"device", cmd_device, "list device profiles, or show one's confusion matrix, misread rates and p_minus/p_plus"},
     {"noise", cmd_noise, "Monte-Carlo perplexity of a packed model under ReRAM/MRAM device noise"},
 };

@@ -18,6 +18,19 @@ float qmc_dot(const float *a, const float *b, int64_t n) {
     return qmc_dot_ref(a, b, n);
 }
 
+void qmc_gemm_tile_ref(const float *W, int64_t ldw, int nr, const float *X, int64_t ldx, int nt, float *Y,
+                       int64_t ldy, int64_t K) {
+    for (int t = 0; t < nt; t++)
+        for (int r = 0; r < nr; r++) Y[t * ldy + r] = qmc_dot_ref(W + r * ldw, X + t * ldx, K);
+}
+
+void qmc_gemm_tile(const float *W, int64_t ldw, int nr, const float *X, int64_t ldx, int nt, float *Y, int64_t ldy,
+                   int64_t K) {
+    if (qmc_cpu_has_avx512()) qmc_gemm_tile_avx512(W, ldw, nr, X, ldx, nt, Y, ldy, K);
+    else if (qmc_cpu_has_avx2()) qmc_gemm_tile_avx2(W, ldw, nr, X, ldx, nt, Y, ldy, K);
+    else qmc_gemm_tile_ref(W, ldw, nr, X, ldx, nt, Y, ldy, K);
+}
+
 void qmc_qt_decode_row(const qmc_qtensor *q, int64_t r, float *out) {
     if (qmc_cpu_has_avx512()) qmc_qt_decode_row_avx512(q, r, out);
     else if (qmc_cpu_has_avx2()) qmc_qt_decode_row_avx2(q, r, out);
@@ -49,20 +62,19 @@ int qmc_matmul(const qmc_tensor *W, const float *X, int n_tok, float *Y, int64_t
     const int64_t nblk = (rows + QMC_MATMUL_ROWS - 1) / QMC_MATMUL_ROWS;
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t blk = 0; blk < nblk; blk++) {
-        int64_t r0 = blk * QMC_MATMUL_ROWS, r1 = QMC_MIN(rows, r0 + QMC_MATMUL_ROWS);
+        const int64_t r0 = blk * QMC_MATMUL_ROWS, nr = QMC_MIN(rows - r0, (int64_t)QMC_MATMUL_ROWS);
         const float *w;
-        int64_t ldw = cols;
         if (direct) w = (const float *)W->data + r0 * cols;
         else {
             float *buf = scratch->buf + (int64_t)omp_get_thread_num() * scratch->per_thread;
-            for (int64_t r = r0; r < r1; r++) qmc_tensor_get_row(W, r, buf + (r - r0) * cols);
+            for (int64_t r = 0; r < nr; r++) qmc_tensor_get_row(W, r0 + r, buf + r * cols);
             w = buf;
         }
-        for (int t = 0; t < n_tok; t++) {
-            const float *x = X + (int64_t)t * cols;
-            float *y = Y + (int64_t)t * ld_y;
-            for (int64_t r = r0; r < r1; r++) y[r] = qmc_dot(w + (r - r0) * ldw, x, cols);
-        }
+        /* 4 x 4 register tiles: rows of this block x tokens */
+        for (int t0 = 0; t0 < n_tok; t0 += 4)
+            for (int64_t r = 0; r < nr; r += 4)
+                qmc_gemm_tile(w + r * cols, cols, (int)QMC_MIN(4, nr - r), X + (int64_t)t0 * cols, cols,
+                              QMC_MIN(4, n_tok - t0), Y + (int64_t)t0 * ld_y + r0 + r, ld_y, cols);
     }
     qmc_scratch_free(&local);
     return QMC_OK;

@@ -25,11 +25,23 @@ typedef struct {
     int64_t per_thread;    /* floats: QMC_MATMUL_ROWS * max cols */
     int n_threads;
 } qmc_scratch;
-#define QMC_MATMUL_ROWS 8  /* rows decoded at a time by each thread */
+#define QMC_MATMUL_ROWS 16 /* rows decoded at a time by each thread */
 int  qmc_scratch_init(qmc_scratch *s, int64_t max_cols, int n_threads);
 void qmc_scratch_free(qmc_scratch *s);
 /* scratch may be NULL (allocated for the call). */
 int qmc_matmul(const qmc_tensor *W, const float *X, int n_tok, float *Y, int64_t ld_y, qmc_scratch *scratch);
+
+/* Y[t*ldy + r] = dot(W[r*ldw ..], X[t*ldx ..], K) for r < nr, t < nt, with
+ * nr, nt <= 4: the register tile of the matmul.  The reference accumulates
+ * in order; SIMD versions in 16/8 lanes. */
+void qmc_gemm_tile_ref(const float *W, int64_t ldw, int nr, const float *X, int64_t ldx, int nt, float *Y,
+                       int64_t ldy, int64_t K);
+void qmc_gemm_tile(const float *W, int64_t ldw, int nr, const float *X, int64_t ldx, int nt, float *Y,
+                   int64_t ldy, int64_t K);
+void qmc_gemm_tile_avx2(const float *W, int64_t ldw, int nr, const float *X, int64_t ldx, int nt, float *Y,
+                        int64_t ldy, int64_t K);
+void qmc_gemm_tile_avx512(const float *W, int64_t ldw, int nr, const float *X, int64_t ldx, int nt, float *Y,
+                          int64_t ldy, int64_t K);
 
 /* SIMD entry points (compiled with -mavx2 / -mavx512*, see Makefile). */
 float qmc_dot_avx2(const float *a, const float *b, int64_t n);

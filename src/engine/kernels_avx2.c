@@ -27,3 +27,33 @@ float qmc_dot_avx2(const float *a, const float *b, int64_t n) {
 }
 
 void qmc_qt_decode_row_avx2(const qmc_qtensor *q, int64_t r, float *out) { qmc_qt_decode_row_ref(q, r, out); }
+
+void qmc_gemm_tile_avx2(const float *W, int64_t ldw, int nr, const float *X, int64_t ldx, int nt, float *Y,
+                        int64_t ldy, int64_t K) {
+    if (nr != 4) {
+        for (int t = 0; t < nt; t++)
+            for (int r = 0; r < nr; r++) Y[t * ldy + r] = qmc_dot_avx2(W + r * ldw, X + t * ldx, K);
+        return;
+    }
+    __m256 acc[4][4];
+    for (int t = 0; t < 4; t++)
+        for (int r = 0; r < 4; r++) acc[t][r] = _mm256_setzero_ps();
+    const int64_t K8 = K & ~(int64_t)7;
+    for (int64_t k = 0; k < K8; k += 8) {
+        __m256 w0 = _mm256_loadu_ps(W + k), w1 = _mm256_loadu_ps(W + ldw + k), w2 = _mm256_loadu_ps(W + 2 * ldw + k),
+               w3 = _mm256_loadu_ps(W + 3 * ldw + k);
+        for (int t = 0; t < nt; t++) {
+            __m256 x = _mm256_loadu_ps(X + t * ldx + k);
+            acc[t][0] = _mm256_fmadd_ps(w0, x, acc[t][0]);
+            acc[t][1] = _mm256_fmadd_ps(w1, x, acc[t][1]);
+            acc[t][2] = _mm256_fmadd_ps(w2, x, acc[t][2]);
+            acc[t][3] = _mm256_fmadd_ps(w3, x, acc[t][3]);
+        }
+    }
+    for (int t = 0; t < nt; t++)
+        for (int r = 0; r < 4; r++) {
+            float s = hsum256(acc[t][r]);
+            for (int64_t k = K8; k < K; k++) s += W[r * ldw + k] * X[t * ldx + k];
+            Y[t * ldy + r] = s;
+        }
+}

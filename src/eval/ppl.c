@@ -1,9 +1,10 @@
 /* ppl.c — perplexity and KL divergence against saved base log-probabilities.
  *
- * KL base file (little-endian): "QMCKL001", u32 vocab, u32 n_ctx,
+ * KL base file (little-endian): "QMCKL002", u32 vocab, u32 n_ctx,
  * u32 protocol, u32 pad, u64 n_scored, u64 token hash, then n_scored rows of
- * vocab F16 log-probabilities of the base model (the same layout whatever
- * model is compared later). */
+ * vocab F32 log-probabilities of the base model.  F32 rather than a 16-bit
+ * code (llama.cpp's choice): 16-bit rounding of log-probabilities alone
+ * leaves a KL floor of ~1e-3 nats, as large as the effect being measured. */
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,9 +33,8 @@ typedef struct {
 
 typedef struct {
     qmc_mapped_file base;    /* compare mode */
-    const uint16_t *rows;
+    const float *rows;
     qmc_out *out;            /* save mode */
-    uint16_t *row16;
     float *lp;
     int64_t next;            /* scored rows so far */
     double kl_sum, kl_sq;
@@ -44,9 +44,8 @@ typedef struct {
 static int kl_open(const qmc_ppl_opts *o, const qmc_model *m, int n_ctx, uint64_t hash, int64_t n_scored, kl_state *k) {
     int V = m->cfg.vocab_size;
     k->lp = qmc_alloc((size_t)V, sizeof(float));
-    k->row16 = qmc_alloc((size_t)V, sizeof(uint16_t));
-    if (!k->lp || !k->row16) return QMC_ERR_NOMEM;
-    kl_header h = {{'Q', 'M', 'C', 'K', 'L', '0', '0', '1'}, (uint32_t)V, (uint32_t)n_ctx, (uint32_t)o->protocol, 0,
+    if (!k->lp) return QMC_ERR_NOMEM;
+    kl_header h = {{'Q', 'M', 'C', 'K', 'L', '0', '0', '2'}, (uint32_t)V, (uint32_t)n_ctx, (uint32_t)o->protocol, 0,
                    (uint64_t)n_scored, hash};
     if (o->kl_save) {
         int rc = qmc_out_open(o->kl_base, &k->out);
@@ -63,26 +62,25 @@ static int kl_open(const qmc_ppl_opts *o, const qmc_model *m, int n_ctx, uint64_
         fh.token_hash != h.token_hash)
         return qmc_fail(QMC_ERR_ARG, "%s: saved for a different text, vocabulary, context or protocol (vocab %u, n_ctx %u, %llu tokens)",
                         o->kl_base, fh.vocab, fh.n_ctx, (unsigned long long)fh.n_scored);
-    uint64_t need = sizeof fh + fh.n_scored * (uint64_t)fh.vocab * 2;
+    uint64_t need = sizeof fh + fh.n_scored * (uint64_t)fh.vocab * 4;
     if (k->base.size != need)
         return qmc_fail(QMC_ERR_FORMAT, "%s: %zu bytes, expected %llu (truncated?)", o->kl_base, k->base.size, (unsigned long long)need);
-    k->rows = (const uint16_t *)(k->base.data + sizeof fh);
+    k->rows = (const float *)(k->base.data + sizeof fh);
     return QMC_OK;
 }
 
 /* One scored position: log-probs lp of the model. */
 static int kl_row(kl_state *k, const float *lp, int V) {
     if (k->out) {
-        qmc_f32_to_f16_row(lp, k->row16, V);
         k->next++;
-        return qmc_out_write(k->out, k->row16, (size_t)V * 2);
+        return qmc_out_write(k->out, lp, (size_t)V * 4);
     }
-    const uint16_t *b = k->rows + k->next * V;
+    const float *b = k->rows + k->next * V;
     double kl = 0;
     int am = 0, bm = 0;
     float bmax = -INFINITY;
     for (int i = 0; i < V; i++) {
-        float bl = qmc_f16_to_f32(b[i]);
+        float bl = b[i];
         if (bl > bmax) bmax = bl, bm = i;
         if (lp[i] > lp[am]) am = i;
         kl += exp((double)bl) * ((double)bl - (double)lp[i]);
@@ -101,7 +99,6 @@ static int kl_close(kl_state *k, int rc) {
     }
     qmc_unmap_file(&k->base);
     qmc_free(k->lp);
-    qmc_free(k->row16);
     return rc;
 }
 

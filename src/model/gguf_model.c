@@ -224,22 +224,46 @@ static int count_one(qmc_model *m, qmc_tensor *t, int layer, void *user) {
     return 0;
 }
 
-static void progress_bar(void *u, double f) {
-    (void)u;
-    if (!isatty(2)) return;
-    fprintf(stderr, "\rwriting %5.1f%%", 100 * f);
-    if (f >= 1) fprintf(stderr, "\n");
-}
 
 int qmc_model_save_gguf(const qmc_model *m, const char *path, qmc_write_type type) {
     return qmc_model_save_gguf_with(m, path, type, NULL, NULL);
+}
+
+int qmc_gguf_model_kv(gguf_writer *w, const qmc_model *m, qmc_write_type type) {
+    const qmc_config *c = &m->cfg;
+    const char *arch = c->arch == QMC_ARCH_QWEN2 ? "qwen2" : "llama";
+    char key[128];
+    int rc;
+#define SETU(k, v) (snprintf(key, sizeof key, "%s.%s", arch, k), gguf_set_u32(w, key, (uint32_t)(v)))
+#define SETF(k, v) (snprintf(key, sizeof key, "%s.%s", arch, k), gguf_set_f32(w, key, (float)(v)))
+    if ((rc = gguf_set_str(w, "general.architecture", arch)) ||
+        (rc = gguf_set_str(w, "general.name", m->name[0] ? m->name : qmc_basename(m->path))) ||
+        (rc = gguf_set_u32(w, "general.file_type", type == QMC_WRITE_F16 ? 1 : 0)) ||
+        (rc = SETU("context_length", c->seq_len)) || (rc = SETU("embedding_length", c->dim)) ||
+        (rc = SETU("block_count", c->n_layers)) || (rc = SETU("feed_forward_length", c->hidden_dim)) ||
+        (rc = SETU("attention.head_count", c->n_heads)) || (rc = SETU("attention.head_count_kv", c->n_kv_heads)) ||
+        (rc = SETU("rope.dimension_count", c->head_dim)) || (rc = SETU("vocab_size", c->vocab_size)) ||
+        (rc = SETF("attention.layer_norm_rms_epsilon", c->norm_eps)) || (rc = SETF("rope.freq_base", c->rope_theta)))
+        return rc;
+    if (c->head_dim * c->n_heads != c->dim &&
+        ((rc = SETU("attention.key_length", c->head_dim)) || (rc = SETU("attention.value_length", c->head_dim))))
+        return rc;
+#undef SETU
+#undef SETF
+    if (m->tok && (rc = qmc_tok_to_gguf(m->tok, w))) return rc;
+    /* carry qmc.* keys of a packed source (method, rho, device, ...) */
+    if (m->gguf)
+        for (int64_t i = 0; i < m->gguf->n_kv; i++)
+            if (strncmp(m->gguf->kv[i].key, "qmc.", 4) == 0 && strncmp(m->gguf->kv[i].key, "qmc.tensor.", 11) != 0 &&
+                (rc = gguf_copy_kv(w, &m->gguf->kv[i])))
+                return rc;
+    return QMC_OK;
 }
 
 int qmc_model_save_gguf_with(const qmc_model *cm, const char *path, qmc_write_type type,
                              int (*extra_kv)(gguf_writer *, void *), void *user) {
     qmc_model *m = (qmc_model *)cm;
     const qmc_config *c = &m->cfg;
-    const char *arch = c->arch == QMC_ARCH_QWEN2 ? "qwen2" : "llama";
     if (c->arch == QMC_ARCH_QWEN2 && c->rope_style != QMC_ROPE_NEOX)
         return qmc_fail(QMC_ERR_UNSUPPORTED, "%s: qwen2 models with adjacent-pair RoPE cannot be written", path);
     if (c->arch == QMC_ARCH_LLAMA && c->rope_style == QMC_ROPE_NEOX && c->qkv_bias)
@@ -250,35 +274,10 @@ int qmc_model_save_gguf_with(const qmc_model *cm, const char *path, qmc_write_ty
     save_ctx s = {w, qmc_alloc((size_t)n + 1, sizeof(tensor_job)), 0, type,
                   c->arch == QMC_ARCH_LLAMA && c->rope_style == QMC_ROPE_NEOX, c->head_dim};
     int rc = w && s.jobs ? QMC_OK : QMC_ERR_NOMEM;
-    char key[128];
-#define SETU(k, v) (snprintf(key, sizeof key, "%s.%s", arch, k), gguf_set_u32(w, key, (uint32_t)(v)))
-#define SETF(k, v) (snprintf(key, sizeof key, "%s.%s", arch, k), gguf_set_f32(w, key, (float)(v)))
-    if (!rc) rc = gguf_set_str(w, "general.architecture", arch);
-    if (!rc) rc = gguf_set_str(w, "general.name", m->name[0] ? m->name : qmc_basename(m->path));
-    if (!rc) rc = gguf_set_u32(w, "general.file_type", type == QMC_WRITE_F16 ? 1 : 0);
-    if (!rc) rc = SETU("context_length", c->seq_len);
-    if (!rc) rc = SETU("embedding_length", c->dim);
-    if (!rc) rc = SETU("block_count", c->n_layers);
-    if (!rc) rc = SETU("feed_forward_length", c->hidden_dim);
-    if (!rc) rc = SETU("attention.head_count", c->n_heads);
-    if (!rc) rc = SETU("attention.head_count_kv", c->n_kv_heads);
-    if (!rc && c->head_dim * c->n_heads != c->dim) rc = SETU("attention.key_length", c->head_dim);
-    if (!rc && c->head_dim * c->n_heads != c->dim) rc = SETU("attention.value_length", c->head_dim);
-    if (!rc) rc = SETU("rope.dimension_count", c->head_dim);
-    if (!rc) rc = SETU("vocab_size", c->vocab_size);
-    if (!rc) rc = SETF("attention.layer_norm_rms_epsilon", c->norm_eps);
-    if (!rc) rc = SETF("rope.freq_base", c->rope_theta);
-#undef SETU
-#undef SETF
-    if (!rc && m->tok) rc = qmc_tok_to_gguf(m->tok, w);
-    /* carry qmc.* keys of a packed source (method, rho, device, ...) */
-    if (!rc && m->gguf)
-        for (int64_t i = 0; i < m->gguf->n_kv && !rc; i++)
-            if (strncmp(m->gguf->kv[i].key, "qmc.", 4) == 0 && strncmp(m->gguf->kv[i].key, "qmc.tensor.", 11) != 0)
-                rc = gguf_copy_kv(w, &m->gguf->kv[i]);
+    if (!rc) rc = qmc_gguf_model_kv(w, m, type);
     if (!rc && extra_kv) rc = extra_kv(w, user);
     if (!rc) rc = qmc_model_for_each_tensor(m, add_one, &s);
-    if (!rc) rc = gguf_write(w, path, progress_bar, NULL);
+    if (!rc) rc = gguf_write(w, path, qmc_progress_bar, (void *)"writing");
     gguf_writer_free(w);
     qmc_free(s.jobs);
     return rc;

@@ -79,6 +79,9 @@ int qmc_model_save_gguf_with(const qmc_model *m, const char *path, qmc_write_typ
  * out[i] for i < head_dim/2, from cfg's rope_scaling_* and rope_theta. */
 void qmc_llama3_rope_factors(const qmc_config *c, float *out);
 
+/* The GGUF metadata of a model (architecture keys, tokenizer, carried qmc.*). */
+int qmc_gguf_model_kv(gguf_writer *w, const qmc_model *m, qmc_write_type type);
+
 /* Canonical GGUF tensor names, e.g. qmc_tensor_name(buf, "attn_q", 3) ->
  * "blk.3.attn_q.weight". */
 void qmc_block_tensor_name(char *buf, size_t cap, int layer, const char *what);

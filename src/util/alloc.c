@@ -5,13 +5,19 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util.h"
 
 #define HDR 64u
 #define MAGIC 0x716d6361u /* "qmca" */
 
-typedef struct { size_t size; uint32_t magic; } hdr_t;
+typedef struct { size_t size; uint32_t magic; uint32_t mapped; } hdr_t;
+
+/* Blocks from 1 MiB up come straight from mmap: the kernel zero-fills pages
+ * lazily (a large KV cache costs nothing until used) and they can use
+ * transparent huge pages. */
+#define MAP_THRESHOLD (1u << 20)
 
 static _Atomic uint64_t g_live;
 static _Atomic uint64_t g_cap;
@@ -58,15 +64,26 @@ void *qmc_alloc(size_t n, size_t size) {
     size_t bytes = (size_t)total;
     if (!reserve(bytes)) return NULL;
     void *raw = NULL;
-    if (posix_memalign(&raw, HDR, bytes + HDR) != 0 || !raw) {
+    bool mapped = bytes >= MAP_THRESHOLD;
+    if (mapped) {
+        raw = mmap(NULL, bytes + HDR, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (raw == MAP_FAILED) raw = NULL;
+#ifdef MADV_HUGEPAGE
+        if (raw) madvise(raw, bytes + HDR, MADV_HUGEPAGE);
+#endif
+    } else if (posix_memalign(&raw, HDR, bytes + HDR) != 0) {
+        raw = NULL;
+    }
+    if (!raw) {
         atomic_fetch_sub(&g_live, bytes);
         qmc_fail(QMC_ERR_NOMEM, "out of memory allocating %zu bytes", bytes);
         return NULL;
     }
-    memset(raw, 0, bytes + HDR);
+    if (!mapped) memset(raw, 0, bytes + HDR);
     hdr_t *h = raw;
     h->size = bytes;
     h->magic = MAGIC;
+    h->mapped = mapped;
     return (uint8_t *)raw + HDR;
 }
 
@@ -78,7 +95,8 @@ void qmc_free(void *p) {
     if (h->magic != MAGIC) abort(); /* not ours: a programming error */
     h->magic = 0;
     atomic_fetch_sub(&g_live, h->size);
-    free(h);
+    if (h->mapped) munmap(h, h->size + HDR);
+    else free(h);
 }
 
 void *qmc_realloc(void *p, size_t n, size_t size) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -128,3 +129,18 @@ void qmc_set_threads(int n) {
 }
 
 int qmc_threads(void) { return g_threads > 0 ? g_threads : omp_get_max_threads(); }
+
+void qmc_progress_bar(void *label, double f) {
+    static _Thread_local int last = -1;
+    if (!isatty(2)) return;
+    int pct = (int)(f * 100.0);
+    if (pct == last && f < 1.0) return;
+    last = pct;
+    int filled = (int)(f * 30.0);
+    fprintf(stderr, "\r%-12s [%.*s%*s] %3d%%", label ? (const char *)label : "", filled,
+            "##############################", 30 - filled, "", pct);
+    if (f >= 1.0) {
+        fprintf(stderr, "\n");
+        last = -1;
+    }
+}

@@ -124,6 +124,10 @@ bool qmc_parse_double(const char *s, double *out);
 void qmc_path_join(char *out, size_t cap, const char *dir, const char *name);
 const char *qmc_basename(const char *path);
 
+/* Progress bar on stderr (only when it is a terminal): label is a C string
+ * passed as the user pointer, fraction in [0, 1]. */
+void qmc_progress_bar(void *label, double fraction);
+
 /* Number of threads for OpenMP regions (qmc_set_threads). */
 int qmc_threads(void);
 

@@ -1,0 +1,9 @@
+#!/bin/sh
+# bench/run-all.sh — every benchmark of the repository, one after the other.
+set -eu
+cd "$(dirname "$0")/.."
+for b in engine rss dse; do
+    echo "== bench/$b.sh"
+    "./bench/$b.sh"
+    echo
+done

@@ -1,0 +1,19 @@
+#!/bin/sh
+# The main job on the embedded default model (models/stories260K): build qmc,
+# generate text, measure perplexity, and run the memory-system comparison.
+# Everything it reads is in the repository; it needs no network.
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/deps.sh
+make -j"$(nproc 2>/dev/null || echo 2)" all >/dev/null
+QMC=build/qmc
+MODEL=models/stories260K/stories260K.bin
+TEXT=data/text/tinystories-valid-sample.txt
+echo "== qmc generate (greedy) on the embedded stories260K model"
+$QMC generate -m $MODEL -p "Once upon a time" -n 48
+echo
+echo "== qmc ppl: FP32 perplexity on the TinyStories sample (full protocol)"
+$QMC ppl -m $MODEL -f $TEXT --protocol full
+echo
+echo "== qmc sim --paper: the paper's system-level numbers (1.52e9 parameters, Table 1)"
+$QMC sim --paper
