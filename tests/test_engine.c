@@ -292,6 +292,7 @@ static void test_context_limits(void **state) {
 }
 
 int main(void) {
+    tu_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dot_and_tiles),
         cmocka_unit_test(test_matmul_threads_and_types),

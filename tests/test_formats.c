@@ -180,7 +180,7 @@ static void test_gguf_roundtrip_qwen2_llama3(void **state) {
     assert_int_equal(qmc_model_save_gguf(a, p, QMC_WRITE_F32), 0);
     qmc_model *b = load(p);
     assert_int_equal(b->cfg.rope_style, QMC_ROPE_NORM);
-    assert_same_logits(a, b, 1e-4);
+    assert_same_logits(a, b, 0.0);
     qmc_model_free(a);
     qmc_model_free(b);
 }
@@ -202,7 +202,6 @@ static double ppl_of(const char *model, const char *text, qmc_ppl_protocol proto
     size_t w = 0;
     for (size_t i = 0; i < len; i++)
         if (buf[i] != '\r') buf[w++] = buf[i];
-    if (tu_quick() && w > 60000) w = 60000;
     int32_t *t;
     int64_t n;
     assert_int_equal(qmc_tok_encode(m->tok, buf, w, false, &t, &n), 0);
@@ -223,6 +222,10 @@ static double ppl_of(const char *model, const char *text, qmc_ppl_protocol proto
 
 static void test_perplexity_references(void **state) {
     TU_REQUIRE_SHARED(ts, "data/tinystories/TinyStories-valid-sample-30k.txt");
+    if (tu_quick()) {
+        print_message("skip: whole-text perplexities are too slow under sanitizers\n");
+        skip();
+    }
     int64_t n;
     double p = ppl_of(STORIES, ts, QMC_PPL_FULL, 512, &n);
     /* our measured figure (the shared README's ~5.57 used a protocol we could not reproduce;
@@ -309,7 +312,8 @@ static void test_tokenizer_roundtrips(void **state) {
             char *buf;
             size_t len;
             assert_int_equal(qmc_read_file(texts[k], 1 << 26, &buf, &len), 0);
-            roundtrip_text(t, buf, len > 200000 ? 200000 : len);
+            size_t cap = tu_quick() ? 20000 : 200000;
+            roundtrip_text(t, buf, len > cap ? cap : len);
             qmc_free(buf);
         }
         /* hand-checked pieces: "▁" prefix and byte fallback for a character outside the vocabulary */
@@ -461,6 +465,7 @@ static void test_cli_errors(void **state) {
 }
 
 int main(void) {
+    tu_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v0_v1_identical),
         cmocka_unit_test(test_gguf_roundtrip_stories),

@@ -828,6 +828,7 @@ static void test_cli_json_csv_plots(void **state) {
 }
 
 int main(void) {
+    tu_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paper_headline_numbers), cmocka_unit_test(test_latency_equation),
         cmocka_unit_test(test_roofline),               cmocka_unit_test(test_configs),

@@ -119,6 +119,7 @@ static void test_counter_rng(void **state) {
 }
 
 int main(void) {
+    tu_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_f16_known_values), cmocka_unit_test(test_bf16),
         cmocka_unit_test(test_checked_math),     cmocka_unit_test(test_alloc_cap),

@@ -68,9 +68,9 @@ int tu_run(char **out, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(cmd, sizeof cmd, fmt, ap);
     va_end(ap);
-    char full[8192 + 4096 + 32];
-    static char log[4096];
-    snprintf(log, sizeof log, "%s/last-command.log", tu_tmpdir());
+    char full[8192 + 512];
+    static char log[400];
+    snprintf(log, sizeof log, "%.300s/last-command.log", tu_tmpdir());
     snprintf(full, sizeof full, "( %s ) > '%s' 2>&1", cmd, log);
     int st = system(full);
     if (out) {
@@ -95,6 +95,11 @@ int tu_run(char **out, const char *fmt, ...) {
 const char *tu_qmc(void) {
     const char *b = getenv("QMC_BIN");
     return b ? b : "build/qmc";
+}
+
+void tu_init(void) {
+    const char *f = getenv("QMC_TEST_FILTER");
+    if (f && *f) cmocka_set_test_filter(f);
 }
 
 int tu_quick(void) { return getenv("QMC_TEST_QUICK") != NULL; }

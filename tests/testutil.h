@@ -31,6 +31,8 @@ const char *tu_tmp(const char *name);
 int tu_run(char **out, const char *fmt, ...);
 /* The qmc binary ($QMC_BIN, default build/qmc). */
 const char *tu_qmc(void);
+/* Call first in main(): QMC_TEST_FILTER=pattern runs only matching tests. */
+void tu_init(void);
 /* True when QMC_TEST_QUICK is set (sanitizer runs: skip the slowest cases). */
 int tu_quick(void);
 

@@ -7,6 +7,7 @@
 static const cli_opt k_common[] = {
     {"threads", 't', "N", "worker threads (default: all cores)"},
     {"max-alloc", 0, "BYTES", "cap on memory qmc allocates, e.g. 4G (also QMC_MAX_ALLOC)"},
+    {"no-mmap", 0, NULL, "read model files into memory instead of mapping them"},
     {"help", 'h', NULL, "show this help"},
     {0},
 };
@@ -170,6 +171,7 @@ qmc_model *cli_load_model(const char *cmd, const char *path, const cli_args *a) 
     }
     qmc_load_opts opts = {0};
     opts.tokenizer_path = cli_get(a, "tokenizer");
+    opts.no_mmap = cli_flag(a, "no-mmap");
     qmc_model *m = NULL;
     if (qmc_model_load(path, &opts, &m)) {
         cli_fail(cmd);

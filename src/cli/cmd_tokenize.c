@@ -10,12 +10,12 @@ static const cli_opt k_opts[] = {
     {"prompt", 'p', "TEXT", "the text"},
     {"bos", 0, NULL, "prepend BOS"},
     {"count", 0, NULL, "print only the number of tokens and the time taken"},
-    {"tokenizer", 0, "FILE", "tokenizer for llama2.c checkpoints"},
+    {"tokenizer", 0, "FILE", "tokenizer for llama2.c checkpoints; without -m, the tokenizer to use (tokenizer.json or llama2.c tokenizer.bin)"},
     {"json", 0, NULL, "machine-readable output"},
     {0},
 };
 
-static const cli_command_info k_info = {"tokenize", "qmc tokenize -m MODEL (-p TEXT | -f FILE) [--bos] [--count]",
+static const cli_command_info k_info = {"tokenize", "qmc tokenize (-m MODEL | --tokenizer FILE) (-p TEXT | -f FILE) [--bos] [--count]",
                                         "Print the token ids (and pieces) of a text.", NULL, k_opts};
 
 int cmd_tokenize(int argc, char **argv) {
@@ -24,11 +24,25 @@ int cmd_tokenize(int argc, char **argv) {
     if (prc) return prc == 1 ? 0 : 2;
     const char *file = cli_get(&a, "file"), *prompt = cli_get(&a, "prompt");
     if (!file == !prompt) return cli_error("tokenize", "give exactly one of -p TEXT or -f FILE");
-    qmc_model *m = cli_load_model("tokenize", cli_get(&a, "model"), &a);
-    if (!m) return 1;
-    if (!m->tok) {
-        qmc_model_free(m);
-        return cli_error("tokenize", "%s: the model has no tokenizer", m->path);
+    qmc_model *m = NULL;
+    qmc_tokenizer *own = NULL; /* a tokenizer loaded on its own (no -m) */
+    const char *tok_path = cli_get(&a, "tokenizer");
+    if (!cli_get(&a, "model") && tok_path) {
+        int trc = qmc_ends_with(tok_path, ".json") ? qmc_tok_load_hf(tok_path, &own) : qmc_tok_load_llama2c(tok_path, 0, &own);
+        if (trc) return cli_fail("tokenize");
+        if (!(m = qmc_alloc(1, sizeof *m))) {
+            qmc_tok_free(own);
+            return cli_fail("tokenize");
+        }
+        m->tok = own;
+    } else {
+        m = cli_load_model("tokenize", cli_get(&a, "model"), &a);
+        if (!m) return 1;
+        if (!m->tok) {
+            int erc = cli_error("tokenize", "%s: the model has no tokenizer", m->path);
+            qmc_model_free(m);
+            return erc;
+        }
     }
     char *text = NULL;
     size_t len = 0;

@@ -5,6 +5,10 @@
 #include "engine/kernels.h"
 #include "model/model.h"
 
+/* Called with the input of every block linear before it is multiplied:
+ * x is [n_tok][cols of w].  For calibration (GPTQ/AWQ statistics). */
+typedef void (*qmc_capture_fn)(void *user, int layer, const qmc_tensor *w, const float *x, int n_tok);
+
 struct qmc_session {
     const qmc_model *m;
     int max_ctx;        /* tokens the KV cache holds */
@@ -22,6 +26,8 @@ struct qmc_session {
     float *logits;      /* [vocab] convenience buffer for single-position callers */
     float *rope_cos, *rope_sin; /* [max_ctx][head_dim/2] */
     qmc_scratch scratch;        /* row-decoding buffers of the matmul */
+    qmc_capture_fn capture;     /* optional: sees every block linear's input */
+    void *capture_user;
 };
 
 /* Session with an explicit batch size (default 64 tokens). */

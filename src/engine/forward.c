@@ -106,14 +106,24 @@ static void rmsnorm(float *o, const float *x, const float *w, int n, float eps) 
     for (int j = 0; j < n; j++) o[j] = w[j] * (ss * x[j]);
 }
 
-/* Rotate one head vector in place at the angles of row `ang`. */
+/* RoPE on one head vector.  Attention always runs on heads in adjacent-pair
+ * order ((x0,x1) (x2,x3) ...): a half-split (NEOX) head is first reordered
+ * into it, so a model and its row-permuted twin (llama2.c vs Hugging Face)
+ * compute bit-identical q.k sums. */
 static void rope_head(float *v, int hd, const float *cs, const float *sn, qmc_rope_style style) {
     const int half = hd / 2;
+    if (style == QMC_ROPE_NEOX) {
+        float t[QMC_MAX_HEAD_DIM];
+        for (int i = 0; i < half; i++) {
+            t[2 * i] = v[i];
+            t[2 * i + 1] = v[i + half];
+        }
+        memcpy(v, t, (size_t)hd * sizeof(float));
+    }
     for (int i = 0; i < half; i++) {
-        int a = style == QMC_ROPE_NORM ? 2 * i : i, b = style == QMC_ROPE_NORM ? 2 * i + 1 : i + half;
-        float v0 = v[a], v1 = v[b];
-        v[a] = v0 * cs[i] - v1 * sn[i];
-        v[b] = v0 * sn[i] + v1 * cs[i];
+        float v0 = v[2 * i], v1 = v[2 * i + 1];
+        v[2 * i] = v0 * cs[i] - v1 * sn[i];
+        v[2 * i + 1] = v0 * sn[i] + v1 * cs[i];
     }
 }
 
@@ -137,6 +147,12 @@ static void add_bias(float *y, const qmc_tensor *b, int n_tok, int64_t width) {
 
 /* ---- forward -------------------------------------------------------------- */
 
+/* y = W x for a block linear, letting a calibration hook see x first. */
+static int linear(qmc_session *s, int layer, const qmc_tensor *w, const float *x, int n, float *y, int64_t ld_y) {
+    if (s->capture) s->capture(s->capture_user, layer, w, x, n);
+    return qmc_matmul(w, x, n, y, ld_y, &s->scratch);
+}
+
 static int forward_batch(qmc_session *s, const int32_t *tokens, int n, int pos, float *logits, bool all_logits) {
     const qmc_model *m = s->m;
     const qmc_config *c = &m->cfg;
@@ -157,9 +173,8 @@ static int forward_batch(qmc_session *s, const int32_t *tokens, int n, int pos, 
         /* attention: xb = rmsnorm(x); q,k,v = W xb (+ b) */
         for (int t = 0; t < n; t++)
             rmsnorm(s->xb + (int64_t)t * dim, s->x + (int64_t)t * dim, L->attn_norm.data, dim, c->norm_eps);
-        if ((rc = qmc_matmul(&L->wq, s->xb, n, s->q, qd, &s->scratch)) ||
-            (rc = qmc_matmul(&L->wk, s->xb, n, s->k, kvd, &s->scratch)) ||
-            (rc = qmc_matmul(&L->wv, s->xb, n, s->v, kvd, &s->scratch)))
+        if ((rc = linear(s, l, &L->wq, s->xb, n, s->q, qd)) || (rc = linear(s, l, &L->wk, s->xb, n, s->k, kvd)) ||
+            (rc = linear(s, l, &L->wv, s->xb, n, s->v, kvd)))
             return rc;
         add_bias(s->q, &L->bq, n, qd);
         add_bias(s->k, &L->bk, n, kvd);
@@ -175,7 +190,8 @@ static int forward_batch(qmc_session *s, const int32_t *tokens, int n, int pos, 
         }
 
         /* causal attention, one (token, head) pair per iteration */
-#pragma omp parallel for schedule(static) num_threads(s->n_threads)
+        const int64_t att_work = (int64_t)n * c->n_heads * (pos + n) * hd;
+#pragma omp parallel for schedule(static) num_threads(s->n_threads) if (att_work >= QMC_PARALLEL_MIN_WORK)
         for (int th = 0; th < n * c->n_heads; th++) {
             const int t = th / c->n_heads, h = th % c->n_heads, kvh = h / kv_mul, len = pos + t + 1;
             const float *qh = s->q + t * qd + (int64_t)h * hd;
@@ -191,20 +207,20 @@ static int forward_batch(qmc_session *s, const int32_t *tokens, int n, int pos, 
             }
         }
         /* x += Wo att_out */
-        if ((rc = qmc_matmul(&L->wo, s->att_out, n, s->xb, dim, &s->scratch))) return rc;
+        if ((rc = linear(s, l, &L->wo, s->att_out, n, s->xb, dim))) return rc;
         for (int64_t i = 0; i < (int64_t)n * dim; i++) s->x[i] += s->xb[i];
 
         /* feed-forward: x += W_down (silu(W_gate xb) * W_up xb) */
         for (int t = 0; t < n; t++)
             rmsnorm(s->xb + (int64_t)t * dim, s->x + (int64_t)t * dim, L->ffn_norm.data, dim, c->norm_eps);
-        if ((rc = qmc_matmul(&L->w_gate, s->xb, n, s->hb, c->hidden_dim, &s->scratch)) ||
-            (rc = qmc_matmul(&L->w_up, s->xb, n, s->hb2, c->hidden_dim, &s->scratch)))
+        if ((rc = linear(s, l, &L->w_gate, s->xb, n, s->hb, c->hidden_dim)) ||
+            (rc = linear(s, l, &L->w_up, s->xb, n, s->hb2, c->hidden_dim)))
             return rc;
         for (int64_t i = 0; i < (int64_t)n * c->hidden_dim; i++) {
             float g = s->hb[i];
             s->hb[i] = g / (1.0f + expf(-g)) * s->hb2[i];
         }
-        if ((rc = qmc_matmul(&L->w_down, s->hb, n, s->xb, dim, &s->scratch))) return rc;
+        if ((rc = linear(s, l, &L->w_down, s->hb, n, s->xb, dim))) return rc;
         for (int64_t i = 0; i < (int64_t)n * dim; i++) s->x[i] += s->xb[i];
     }
 

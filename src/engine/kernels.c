@@ -60,7 +60,9 @@ int qmc_matmul(const qmc_tensor *W, const float *X, int n_tok, float *Y, int64_t
         scratch = &local;
     }
     const int64_t nblk = (rows + QMC_MATMUL_ROWS - 1) / QMC_MATMUL_ROWS;
-#pragma omp parallel for schedule(static) num_threads(nt)
+    /* small products run on one thread: a parallel region costs more than they do */
+    const bool parallel = nt > 1 && rows * cols * (int64_t)n_tok >= QMC_PARALLEL_MIN_WORK;
+#pragma omp parallel for schedule(static) num_threads(nt) if (parallel)
     for (int64_t blk = 0; blk < nblk; blk++) {
         const int64_t r0 = blk * QMC_MATMUL_ROWS, nr = QMC_MIN(rows - r0, (int64_t)QMC_MATMUL_ROWS);
         const float *w;

@@ -26,6 +26,8 @@ typedef struct {
     int n_threads;
 } qmc_scratch;
 #define QMC_MATMUL_ROWS 16 /* rows decoded at a time by each thread */
+/* Multiply-adds below which a loop is not worth a parallel region. */
+#define QMC_PARALLEL_MIN_WORK (1 << 18)
 int  qmc_scratch_init(qmc_scratch *s, int64_t max_cols, int n_threads);
 void qmc_scratch_free(qmc_scratch *s);
 /* scratch may be NULL (allocated for the call). */

@@ -10,7 +10,16 @@
 #include <unistd.h>
 
 #include "model/model.h"
+#include "model/tensor_out.h"
 #include "quant/packfile.h"
+
+/* Llama-3 rope scaling parameters.  llama.cpp keeps only the rope_freqs
+ * tensor they produce; qmc also stores them so that a Hugging Face
+ * config.json can be written back (rope_scaling of type "llama3"). */
+#define LLAMA3_FACTOR "qmc.rope.llama3.factor"
+#define LLAMA3_LOW "qmc.rope.llama3.low_freq_factor"
+#define LLAMA3_HIGH "qmc.rope.llama3.high_freq_factor"
+#define LLAMA3_ORIG_CTX "qmc.rope.llama3.original_max_position_embeddings"
 
 /* ---- loading ----------------------------------------------------------------- */
 
@@ -71,7 +80,7 @@ static int load_tensor(qmc_model *m, const char *name, bool vector, bool optiona
 int qmc_load_gguf(const char *path, const qmc_load_opts *opts, qmc_model *m) {
     m->files = qmc_alloc(1, sizeof(qmc_mapped_file));
     if (!m->files) return QMC_ERR_NOMEM;
-    int rc = qmc_map_file(path, &m->files[0]);
+    int rc = opts->no_mmap ? qmc_read_whole_file(path, &m->files[0]) : qmc_map_file(path, &m->files[0]);
     if (rc) return rc;
     m->n_files = 1;
     snprintf(m->source_format, sizeof m->source_format, "gguf");
@@ -102,6 +111,15 @@ int qmc_load_gguf(const char *path, const qmc_load_opts *opts, qmc_model *m) {
         return rc;
     get_f(g, arch, "attention.layer_norm_rms_epsilon", &c->norm_eps);
     get_f(g, arch, "rope.freq_base", &c->rope_theta);
+    double f;
+    int64_t orig;
+    if (gguf_get_f64(g, LLAMA3_FACTOR, &f) && isfinite(f) && f > 0 && gguf_get_i64(g, LLAMA3_ORIG_CTX, &orig) &&
+        orig > 0 && orig <= BIG) {
+        c->rope_scaling_factor = (float)f;
+        c->rope_orig_max_pos = (int)orig;
+        if (gguf_get_f64(g, LLAMA3_LOW, &f)) c->rope_low_freq_factor = (float)f;
+        if (gguf_get_f64(g, LLAMA3_HIGH, &f)) c->rope_high_freq_factor = (float)f;
+    }
     qmc_config_finish(c);
     if (c->dim % c->n_heads && !gguf_find(g, "llama.attention.key_length"))
         return qmc_fail(QMC_ERR_FORMAT, "%s: embedding_length %d is not a multiple of head_count %d", path, c->dim, c->n_heads);
@@ -150,51 +168,8 @@ int qmc_load_gguf(const char *path, const qmc_load_opts *opts, qmc_model *m) {
 /* ---- writing ----------------------------------------------------------------- */
 
 typedef struct {
-    const qmc_tensor *src;
-    qmc_type type;        /* element type written */
-    int perm_head_dim;    /* > 0: permute rows from NEOX to adjacent-pair RoPE order */
-} tensor_job;
-
-/* Row order of a Q/K weight for adjacent-pair RoPE, as convert_hf_to_gguf.py:
- * within each head, output row 2i+j comes from input row j*hd/2 + i. */
-static int64_t permuted_row(int64_t r, int hd) {
-    int64_t head = r / hd, k = r % hd, i = k / 2, j = k % 2;
-    return head * hd + j * (hd / 2) + i;
-}
-
-static int fill_tensor(void *user, qmc_out *o) {
-    tensor_job *job = user;
-    const qmc_tensor *t = job->src;
-    int64_t rows = qmc_tensor_rows(t), cols = t->ne[0];
-    if (t->type == job->type && job->perm_head_dim == 0)
-        return qmc_out_write(o, t->data, (size_t)(rows * cols * qmc_type_size(t->type)));
-    float *row = qmc_alloc((size_t)cols, sizeof(float));
-    uint16_t *h = qmc_alloc((size_t)cols, sizeof(uint16_t));
-    int rc = row && h ? QMC_OK : QMC_ERR_NOMEM;
-    for (int64_t r = 0; r < rows && !rc; r++) {
-        int64_t sr = job->perm_head_dim ? permuted_row(r, job->perm_head_dim) : r;
-        if (t->type == job->type) {
-            int esz = qmc_type_size(t->type);
-            rc = qmc_out_write(o, (const uint8_t *)t->data + sr * cols * esz, (size_t)(cols * esz));
-            continue;
-        }
-        qmc_tensor_get_row(t, sr, row);
-        if (job->type == QMC_TYPE_F32) rc = qmc_out_write(o, row, (size_t)cols * 4);
-        else {
-            if (job->type == QMC_TYPE_F16) qmc_f32_to_f16_row(row, h, cols);
-            else
-                for (int64_t i = 0; i < cols; i++) h[i] = qmc_f32_to_bf16(row[i]);
-            rc = qmc_out_write(o, h, (size_t)cols * 2);
-        }
-    }
-    qmc_free(row);
-    qmc_free(h);
-    return rc;
-}
-
-typedef struct {
     gguf_writer *w;
-    tensor_job *jobs;
+    qmc_tensor_job *jobs;
     int n_jobs;
     qmc_write_type type;
     bool permute_qk;
@@ -203,20 +178,22 @@ typedef struct {
 
 static int add_one(qmc_model *m, qmc_tensor *t, int layer, void *user) {
     save_ctx *s = user;
-    bool is_qk = layer >= 0 && (t == &m->layers[layer].wq || t == &m->layers[layer].wk);
+    bool is_qk = layer >= 0 && (t == &m->layers[layer].wq || t == &m->layers[layer].wk ||
+                                t == &m->layers[layer].bq || t == &m->layers[layer].bk);
     if (t->type == QMC_TYPE_PACKED) {
         if (s->permute_qk && is_qk)
             return qmc_fail(QMC_ERR_UNSUPPORTED, "%s: cannot reorder packed Q/K rows for GGUF llama RoPE order", m->path);
         return qmc_packed_write(s->w, t);
     }
-    tensor_job *job = &s->jobs[s->n_jobs++];
+    qmc_tensor_job *job = &s->jobs[s->n_jobs++];
     job->src = t;
     job->type = t->type;
     bool vector = t->n_dims == 1;
     if (s->type == QMC_WRITE_F32 || vector) job->type = QMC_TYPE_F32;
     else if (s->type == QMC_WRITE_F16) job->type = QMC_TYPE_F16;
-    job->perm_head_dim = s->permute_qk && is_qk ? s->head_dim : 0;
-    return gguf_add_tensor_fn(s->w, t->name, job->type, t->n_dims, t->ne, fill_tensor, job);
+    job->order = s->permute_qk && is_qk ? QMC_ROWS_NEOX_TO_NORM : QMC_ROWS_AS_IS;
+    job->head_dim = s->head_dim;
+    return gguf_add_tensor_fn(s->w, t->name, job->type, t->n_dims, t->ne, qmc_tensor_job_fill, job);
 }
 
 static int count_one(qmc_model *m, qmc_tensor *t, int layer, void *user) {
@@ -248,6 +225,12 @@ int qmc_gguf_model_kv(gguf_writer *w, const qmc_model *m, qmc_write_type type) {
     if (c->head_dim * c->n_heads != c->dim &&
         ((rc = SETU("attention.key_length", c->head_dim)) || (rc = SETU("attention.value_length", c->head_dim))))
         return rc;
+    if (c->rope_scaling_factor > 0 &&
+        ((rc = gguf_set_f32(w, LLAMA3_FACTOR, c->rope_scaling_factor)) ||
+         (rc = gguf_set_f32(w, LLAMA3_LOW, c->rope_low_freq_factor)) ||
+         (rc = gguf_set_f32(w, LLAMA3_HIGH, c->rope_high_freq_factor)) ||
+         (rc = gguf_set_u32(w, LLAMA3_ORIG_CTX, (uint32_t)c->rope_orig_max_pos))))
+        return rc;
 #undef SETU
 #undef SETF
     if (m->tok && (rc = qmc_tok_to_gguf(m->tok, w))) return rc;
@@ -266,12 +249,10 @@ int qmc_model_save_gguf_with(const qmc_model *cm, const char *path, qmc_write_ty
     const qmc_config *c = &m->cfg;
     if (c->arch == QMC_ARCH_QWEN2 && c->rope_style != QMC_ROPE_NEOX)
         return qmc_fail(QMC_ERR_UNSUPPORTED, "%s: qwen2 models with adjacent-pair RoPE cannot be written", path);
-    if (c->arch == QMC_ARCH_LLAMA && c->rope_style == QMC_ROPE_NEOX && c->qkv_bias)
-        return qmc_fail(QMC_ERR_UNSUPPORTED, "%s: llama models with q/k/v biases and half-split RoPE cannot be written as GGUF", path);
     gguf_writer *w = gguf_writer_new();
     int n = 0;
     qmc_model_for_each_tensor(m, count_one, &n);
-    save_ctx s = {w, qmc_alloc((size_t)n + 1, sizeof(tensor_job)), 0, type,
+    save_ctx s = {w, qmc_alloc((size_t)n + 1, sizeof(qmc_tensor_job)), 0, type,
                   c->arch == QMC_ARCH_LLAMA && c->rope_style == QMC_ROPE_NEOX, c->head_dim};
     int rc = w && s.jobs ? QMC_OK : QMC_ERR_NOMEM;
     if (!rc) rc = qmc_gguf_model_kv(w, m, type);

@@ -67,7 +67,7 @@ static int find_tokenizer(const char *model_path, const qmc_load_opts *opts, int
 int qmc_load_llama2c(const char *path, const qmc_load_opts *opts, qmc_model *m) {
     m->files = qmc_alloc(1, sizeof(qmc_mapped_file));
     if (!m->files) return QMC_ERR_NOMEM;
-    int rc = qmc_map_file(path, &m->files[0]);
+    int rc = opts->no_mmap ? qmc_read_whole_file(path, &m->files[0]) : qmc_map_file(path, &m->files[0]);
     if (rc) return rc;
     m->n_files = 1;
     const qmc_mapped_file *f = &m->files[0];

@@ -3,14 +3,15 @@
  *
  * Encoding is O(n log n): the text is split into UTF-8 characters kept in a
  * doubly linked list, every adjacent pair whose concatenation is a piece goes
- * into a max-heap keyed by (score, leftmost position), and the best pair is
- * merged until none is left (the algorithm of llama2.c and llama.cpp's
+ * into a max-heap keyed by (score, leftmost position) (util/pqueue.h), and
+ * the best pair is merged until none is left (the algorithm of llama2.c and llama.cpp's
  * llm_tokenizer_spm, without their quadratic rescans).  Characters that are
  * not pieces fall back to <0xNN> byte tokens. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "model/tokenizer.h"
+#include "util/pqueue.h"
 #include "util/util.h"
 
 static const char k_space[] = "\xe2\x96\x81"; /* U+2581 LOWER ONE EIGHTH BLOCK */
@@ -73,6 +74,16 @@ int qmc_tok_create(qmc_tok_kind kind, int32_t n, const char *const *pieces, cons
             return QMC_ERR_NOMEM;
         }
     }
+    /* SPM: does any piece continue across a word start ("x▁")? */
+    t->spm_word_merges = kind == QMC_TOK_SPM;
+    for (int32_t i = 0; i < n && t->spm_word_merges; i++) {
+        const char *p = t->arena + t->piece_off[i];
+        for (int32_t k = 1; k + 3 <= t->piece_len[i]; k++)
+            if (memcmp(p + k, k_space, 3) == 0 && (k < 3 || memcmp(p + k - 3, k_space, 3) != 0)) {
+                t->spm_word_merges = false;
+                break;
+            }
+    }
     /* byte tokens "<0xNN>" */
     for (int32_t i = 0; i < n; i++) {
         const char *p = t->arena + t->piece_off[i];
@@ -115,9 +126,21 @@ void qmc_tok_guess_specials(qmc_tokenizer *t) {
 int qmc_tok_parse_llama2c(const uint8_t *buf, size_t size, const char *label, int32_t vocab_size,
                           qmc_tokenizer **out) {
     *out = NULL;
+    if (size < 4) return qmc_fail(QMC_ERR_FORMAT, "%s: tokenizer file too short (%zu bytes)", label, size);
+    if (vocab_size == 0) { /* as many tokens as the file holds, up to its end */
+        size_t pos = 4;
+        while (size - pos >= 8 && vocab_size < (1 << 24)) {
+            int32_t len;
+            memcpy(&len, buf + pos + 4, 4);
+            if (len < 0 || (size_t)len > size - pos - 8) break;
+            pos += 8 + (size_t)len;
+            vocab_size++;
+        }
+        if (pos != size)
+            return qmc_fail(QMC_ERR_FORMAT, "%s: not a llama2.c tokenizer (%zu stray bytes after token %d)", label, size - pos, vocab_size);
+    }
     if (vocab_size <= 0 || vocab_size > (1 << 24))
         return qmc_fail(QMC_ERR_FORMAT, "%s: bad vocabulary size %d", label, vocab_size);
-    if (size < 4) return qmc_fail(QMC_ERR_FORMAT, "%s: tokenizer file too short (%zu bytes)", label, size);
     /* each token needs at least 8 bytes: reject impossible counts before allocating */
     if ((uint64_t)vocab_size > (size - 4) / 8)
         return qmc_fail(QMC_ERR_FORMAT, "%s: tokenizer file of %zu bytes cannot hold %d tokens (wrong tokenizer for this model?)",
@@ -345,52 +368,7 @@ done:
 /* ---- SPM encoding ---------------------------------------------------------- */
 
 typedef struct { int64_t prev, next; int64_t start, len; } sym_t;     /* a piece of the text */
-typedef struct { float score; int64_t left; int64_t len; } pair_t;    /* candidate merge */
-
-/* max-heap on (score, then smaller left) */
-static bool pair_better(const pair_t *a, const pair_t *b) {
-    return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
-
-typedef struct { pair_t *v; int64_t n, cap; } heap_t;
-
-static int heap_push(heap_t *h, pair_t p) {
-    if (h->n == h->cap) {
-        int64_t nc = h->cap ? h->cap * 2 : 256;
-        pair_t *nv = qmc_realloc(h->v, (size_t)nc, sizeof(pair_t));
-        if (!nv) return QMC_ERR_NOMEM;
-        h->v = nv;
-        h->cap = nc;
-    }
-    int64_t i = h->n++;
-    h->v[i] = p;
-    while (i > 0) {
-        int64_t par = (i - 1) / 2;
-        if (!pair_better(&h->v[i], &h->v[par])) break;
-        pair_t tmp = h->v[i];
-        h->v[i] = h->v[par];
-        h->v[par] = tmp;
-        i = par;
-    }
-    return QMC_OK;
-}
-
-static pair_t heap_pop(heap_t *h) {
-    pair_t top = h->v[0];
-    h->v[0] = h->v[--h->n];
-    int64_t i = 0;
-    for (;;) {
-        int64_t l = 2 * i + 1, r = l + 1, best = i;
-        if (l < h->n && pair_better(&h->v[l], &h->v[best])) best = l;
-        if (r < h->n && pair_better(&h->v[r], &h->v[best])) best = r;
-        if (best == i) break;
-        pair_t tmp = h->v[i];
-        h->v[i] = h->v[best];
-        h->v[best] = tmp;
-        i = best;
-    }
-    return top;
-}
+/* Candidate merges queue as (score of the merged piece, left symbol, merged length). */
 
 static int utf8_len(unsigned char c) {
     if (c < 0x80) return 1;
@@ -400,14 +378,13 @@ static int utf8_len(unsigned char c) {
     return 1; /* invalid lead byte: one byte on its own */
 }
 
-static int try_pair(const qmc_tokenizer *t, const char *s, const sym_t *sym, int64_t left, heap_t *h) {
+static int try_pair(const qmc_tokenizer *t, const char *s, const sym_t *sym, int64_t left, qmc_pqueue *h) {
     if (left < 0 || sym[left].next < 0) return QMC_OK;
     int64_t right = sym[left].next;
     int64_t len = sym[left].len + sym[right].len;
     int32_t id = qmc_strmap_get(&t->map, s + sym[left].start, (uint32_t)len);
     if (id < 0) return QMC_OK;
-    pair_t p = {t->scores[id], left, len};
-    return heap_push(h, p);
+    return qmc_pq_push(h, (qmc_pq_item){t->scores[id], left, (uint64_t)len});
 }
 
 int qmc_tok_encode_spm(const qmc_tokenizer *t, const char *text, size_t len, int32_t **out, int64_t *n_out) {
@@ -415,7 +392,7 @@ int qmc_tok_encode_spm(const qmc_tokenizer *t, const char *text, size_t len, int
     size_t cap = len * 3 + 4;
     char *s = qmc_alloc(cap, 1);
     sym_t *sym = NULL;
-    heap_t h = {0};
+    qmc_pqueue h = {0};
     int32_t *toks = NULL;
     int rc = QMC_OK;
     if (!s) return QMC_ERR_NOMEM;
@@ -445,19 +422,30 @@ int qmc_tok_encode_spm(const qmc_tokenizer *t, const char *text, size_t len, int
         ns++;
         i += (size_t)cl;
     }
-    for (int64_t i = 0; i + 1 < ns; i++)
-        if ((rc = try_pair(t, s, sym, i, &h))) goto done;
-    while (h.n > 0) {
-        pair_t p = heap_pop(&h);
-        sym_t *L = &sym[p.left];
-        /* stale if either side changed since the pair was queued */
-        if (L->len == 0 || L->next < 0 || L->len + sym[L->next].len != p.len) continue;
-        sym_t *R = &sym[L->next];
-        L->len += R->len;
-        L->next = R->next;
-        if (R->next >= 0) sym[R->next].prev = p.left;
-        R->len = 0;
-        if ((rc = try_pair(t, s, sym, L->prev, &h)) || (rc = try_pair(t, s, sym, p.left, &h))) goto done;
+    /* Merge word by word when no piece crosses a word start (a "▁" after
+     * another character): merges in different words then never interact, so
+     * the result is that of one heap over the whole text, with small heaps. */
+    for (int64_t w0 = 0, w1; w0 < ns; w0 = w1) {
+        w1 = w0 + 1;
+        if (t->spm_word_merges)
+            while (w1 < ns && !(sym[w1].len == 3 && memcmp(s + sym[w1].start, k_space, 3) == 0 &&
+                                !(sym[w1 - 1].len == 3 && memcmp(s + sym[w1 - 1].start, k_space, 3) == 0)))
+                w1++;
+        else w1 = ns;
+        for (int64_t i = w0; i + 1 < w1; i++)
+            if ((rc = try_pair(t, s, sym, i, &h))) goto done;
+        while (h.n > 0) {
+            qmc_pq_item p = qmc_pq_pop(&h);
+            sym_t *L = &sym[p.pos];
+            /* stale if either side changed since the pair was queued */
+            if (L->len == 0 || L->next < 0 || (uint64_t)(L->len + sym[L->next].len) != p.aux) continue;
+            sym_t *R = &sym[L->next];
+            L->len += R->len;
+            L->next = R->next;
+            if (R->next >= 0) sym[R->next].prev = p.pos;
+            R->len = 0;
+            if ((rc = try_pair(t, s, sym, L->prev, &h)) || (rc = try_pair(t, s, sym, p.pos, &h))) goto done;
+        }
     }
     /* emit: a piece id per symbol, or its bytes */
     toks = qmc_alloc(sl + 1, sizeof(int32_t));
@@ -484,7 +472,7 @@ int qmc_tok_encode_spm(const qmc_tokenizer *t, const char *text, size_t len, int
 done:
     qmc_free(s);
     qmc_free(sym);
-    qmc_free(h.v);
+    qmc_pq_free(&h);
     qmc_free(toks);
     return rc;
 }

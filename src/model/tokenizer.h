@@ -40,6 +40,8 @@ struct qmc_tokenizer {
     int32_t bos_id, eos_id, unk_id, pad_id;
     bool add_bos;           /* tokenizer.ggml.add_bos_token */
     bool add_space_prefix;  /* SPM: prefix "▁" (tokenizer.ggml.add_space_prefix) */
+    bool spm_word_merges;   /* SPM: no piece has "▁" after another character, so merges
+                               never cross a word start and words are merged one by one */
     int32_t byte_tokens[256]; /* SPM: id of <0xNN>, or -1 */
     char model_name[32];    /* "llama" or "gpt2" (tokenizer.ggml.model) */
     char pre[32];           /* BPE pre-tokenizer name (tokenizer.ggml.pre) */
@@ -60,7 +62,8 @@ void qmc_tok_free(qmc_tokenizer *t);
 void qmc_tok_guess_specials(qmc_tokenizer *t);
 
 /* llama2.c tokenizer.bin (max_token_length, then per token: f32 score,
- * i32 len, bytes).  vocab_size comes from the model header. */
+ * i32 len, bytes).  vocab_size comes from the model header; 0 takes every
+ * token the file holds (a tokenizer on its own). */
 int qmc_tok_load_llama2c(const char *path, int32_t vocab_size, qmc_tokenizer **out);
 int qmc_tok_parse_llama2c(const uint8_t *buf, size_t size, const char *label, int32_t vocab_size,
                           qmc_tokenizer **out);

@@ -110,6 +110,20 @@ void *qmc_realloc(void *p, size_t n, size_t size) {
     return q;
 }
 
+int qmc_grow(void **p, int64_t *cap, int64_t need, size_t size) {
+    if (need <= *cap) return QMC_OK;
+    int64_t nc = *cap > 0 ? *cap : 64;
+    while (nc < need) {
+        if (nc > INT64_MAX / 2) return qmc_fail(QMC_ERR_NOMEM, "array of %lld elements is too large", (long long)need);
+        nc *= 2;
+    }
+    void *np = qmc_realloc(*p, (size_t)nc, size);
+    if (!np) return QMC_ERR_NOMEM;
+    *p = np;
+    *cap = nc;
+    return QMC_OK;
+}
+
 char *qmc_strdup(const char *s) {
     size_t n = strlen(s);
     char *d = qmc_alloc(n + 1, 1);

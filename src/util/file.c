@@ -11,7 +11,12 @@
 
 #include "util.h"
 
-int qmc_map_file(const char *path, qmc_mapped_file *f) {
+static int map_or_read(const char *path, bool copy, qmc_mapped_file *f);
+
+int qmc_map_file(const char *path, qmc_mapped_file *f) { return map_or_read(path, false, f); }
+int qmc_read_whole_file(const char *path, qmc_mapped_file *f) { return map_or_read(path, true, f); }
+
+static int map_or_read(const char *path, bool copy, qmc_mapped_file *f) {
     memset(f, 0, sizeof *f);
     snprintf(f->path, sizeof f->path, "%s", path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -32,9 +37,9 @@ int qmc_map_file(const char *path, qmc_mapped_file *f) {
         f->data = (const uint8_t *)"";
         return QMC_OK;
     }
-    void *p = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *p = copy ? MAP_FAILED : mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
-        /* not mappable (a pipe, some FUSE files): read it instead */
+        /* asked to copy, or not mappable (a pipe, some FUSE files): read it instead */
         uint8_t *buf = qmc_alloc(f->size, 1);
         if (!buf) {
             close(fd);

@@ -44,6 +44,9 @@ bool qmc_add_ok(int64_t a, int64_t b, int64_t *out);
 void *qmc_alloc(size_t n, size_t size);        /* zeroed, n*size checked */
 void *qmc_alloc_aligned(size_t n, size_t size); /* 64-byte aligned, zeroed */
 void *qmc_realloc(void *p, size_t n, size_t size);
+/* Make the array *p (capacity *cap elements of `size` bytes) hold at least
+ * `need` elements: the capacity doubles (from 64), contents are kept. */
+int   qmc_grow(void **p, int64_t *cap, int64_t need, size_t size);
 void  qmc_free(void *p);                       /* for both kinds */
 char *qmc_strdup(const char *s);
 size_t qmc_alloc_live(void);
@@ -57,6 +60,8 @@ typedef struct {
 } qmc_mapped_file;
 
 int  qmc_map_file(const char *path, qmc_mapped_file *f);
+/* Same interface, but the bytes are read into (anonymous, huge-page capable) memory. */
+int  qmc_read_whole_file(const char *path, qmc_mapped_file *f);
 void qmc_unmap_file(qmc_mapped_file *f);
 /* Read a whole (small) file into a NUL-terminated heap buffer, at most max bytes. */
 int  qmc_read_file(const char *path, size_t max, char **out, size_t *len);
