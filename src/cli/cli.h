@@ -68,6 +68,7 @@ char *cli_read_eval_text(const char *cmd, const cli_args *a, size_t *len);
 /* Subcommands. */
 int cmd_generate(int argc, char **argv);
 int cmd_ppl(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
