@@ -362,6 +362,41 @@ static void test_cli_noise(void **state) {
     qmc_free(after);
 }
 
+static void test_cli_noise_task(void **state) {
+    /* a small multiple-choice task file (llm-foundry layout) scored on every trial */
+    const char *task = tu_tmp("task.jsonl");
+    char buf[4096] = "";
+    for (int i = 0; i < 12; i++) {
+        char line[256];
+        snprintf(line, sizeof line, "{\"query\": \"the cat sat on the %s\", \"choices\": [\"mat\", \"hat\", \"end\"], \"gold\": %d}\n",
+                 i % 2 ? "hat and" : "mat then", i % 3);
+        strcat(buf, line);
+    }
+    assert_int_equal(qmc_write_file_atomic(task, buf, strlen(buf)), 0);
+    char *out;
+    int rc = tu_run(&out, "%s noise -m '%s' --task '%s' --device ideal --trials 2 --json 2>/dev/null", tu_qmc(), g_model, task);
+    if (rc) fail_msg("%s", out);
+    cJSON *j = cJSON_Parse(out);
+    assert_non_null(j);
+    free(out);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "metric")->valuestring, "acc");
+    assert_true(num(j, "examples") == 12);
+    assert_true(num(j, "acc.mean") == num(j, "clean_acc"));
+    cJSON_Delete(j);
+    /* a noisy device: the same numbers on 1 and 2 threads */
+    double v[2][3];
+    for (int th = 1; th <= 2; th++) {
+        rc = tu_run(&out, "%s noise -m '%s' --task '%s' --metric acc_norm --device wan2022-1d-2b --trials 3 --threads %d --json 2>/dev/null",
+                    tu_qmc(), g_model, task, th);
+        if (rc) fail_msg("%s", out);
+        j = cJSON_Parse(out);
+        free(out);
+        for (int t = 0; t < 3; t++) v[th - 1][t] = num(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "trials"), t), "value");
+        cJSON_Delete(j);
+    }
+    assert_memory_equal(v[0], v[1], sizeof v[0]);
+}
+
 /* exit status and a one-line message containing needle */
 static void expect_fail(int want_rc, const char *needle, const char *fmt, const char *arg) {
     char cmd[2048], *out;
@@ -378,6 +413,13 @@ static void test_cli_bad_input(void **state) {
     expect_fail(2, "--trials: '0' is not an integer", base, "--device ideal --trials 0");
     expect_fail(2, "--trials", base, "--device ideal --trials -3");
     expect_fail(1, "unknown device profile 'nosuch'", base, "--device nosuch");
+    expect_fail(1, "not both", base, "--device ideal --task arc_easy");
+    expect_fail(1, "--metric applies to --task only", base, "--device ideal --metric acc");
+    char task_base[1024];
+    snprintf(task_base, sizeof task_base, "noise -m '%s' --device ideal %%s", g_model);
+    expect_fail(2, "--metric must be acc, acc_norm or ppl", task_base, "--task arc_easy --metric f1");
+    expect_fail(1, "unknown task 'nosuchtask'", task_base, "--task nosuchtask");
+    expect_fail(1, "nothing to evaluate", task_base, "");
     expect_fail(1, "no device profile given", base, "");
     expect_fail(2, "contradicts the profile name", base, "--device nvmexplorer-3b --mlc 2");
     expect_fail(2, "--mlc", base, "--device nvmexplorer --mlc 7");
@@ -467,6 +509,7 @@ int main(void) {
         cmocka_unit_test(test_noise_changes_view_not_model),
         cmocka_unit_test(test_trials_reproducible_on_any_thread_count),
         cmocka_unit_test(test_cli_noise),
+        cmocka_unit_test(test_cli_noise_task),
         cmocka_unit_test(test_cli_bad_input),
         cmocka_unit_test(test_cli_device),
         cmocka_unit_test(test_stories260k),
