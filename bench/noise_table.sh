@@ -84,6 +84,25 @@ row_noise() { # label model device mode
         "| \($label) | \($dev) | \($cells) | \(.clean_perplexity | f4) | \(.perplexity.mean | f4) ± \(((.perplexity.ci95_hi - .perplexity.ci95_lo) / 2) | f4) | [\(.perplexity.ci95_lo | f4), \(.perplexity.ci95_hi | f4)] | \(.perplexity.sd | f4) | \(.cell_error_rate.measured | e3) | \(.cell_error_rate.expected | e3) |"' "$f"
 }
 
+# Noise-aware minus MSE scales: difference of the mean perplexities with a Welch 95% interval
+# (t quantiles for the Welch degrees of freedom from a table; 1.96 beyond 30).
+welch() { # file_a file_b
+    { jq -r '[.trials[].value] | map(tostring) | join(" ")' "$1"; jq -r '[.trials[].value] | map(tostring) | join(" ")' "$2"; } |
+        awk 'NR == 1 { na = split($0, a, " ") } NR == 2 { nb = split($0, b, " ") }
+        END {
+            split("12.706 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262 2.228 2.201 2.179 2.160 2.145 2.131 2.120 2.110 2.101 2.093 2.086 2.080 2.074 2.069 2.064 2.060 2.056 2.052 2.048 2.045 2.042", tq, " ")
+            for (i = 1; i <= na; i++) ma += a[i] / na
+            for (i = 1; i <= nb; i++) mb += b[i] / nb
+            for (i = 1; i <= na; i++) va += (a[i] - ma) ^ 2 / (na - 1)
+            for (i = 1; i <= nb; i++) vb += (b[i] - mb) ^ 2 / (nb - 1)
+            sa = va / na; sb = vb / nb; se = sqrt(sa + sb)
+            if (se < 1e-12) { printf "%+.4f (no spread: no trial differs)", ma - mb; exit }
+            df = int((sa + sb) ^ 2 / (sa ^ 2 / (na - 1) + sb ^ 2 / (nb - 1)))
+            t = df < 1 ? tq[1] : df <= 30 ? tq[df] : 1.96
+            printf "%+.4f [%+.4f, %+.4f]", ma - mb, ma - mb - t * se, ma - mb + t * se
+        }'
+}
+
 T=$OUT/noise_table.md
 {
     echo "# Device-noise table: stories260K, TinyStories sample"
@@ -116,6 +135,15 @@ T=$OUT/noise_table.md
             row_noise "QMC, noise-aware scales" "qmc-aware-$dev-${mode}b" "$dev" "$mode"
             row_noise "RTN INT4, all in ReRAM (eMEMs-MLC-ReRAM)" rtn-int4 "$dev" "$mode"
             row_noise "RTN INT3, all in ReRAM (eMEMs-MLC-ReRAM)" rtn-int3 "$dev" "$mode"
+        done
+    done
+    echo
+    echo "Noise-aware minus MSE scales, perplexity under the same device (difference of means, Welch 95% interval;"
+    echo "negative = noise-aware better):"
+    echo
+    for dev in $DEVICES; do
+        for mode in $MODES; do
+            echo "- $dev, ${mode}-bit cells: $(welch "$RAW/noise-qmc-aware-$dev-${mode}b-$dev-${mode}b.json" "$RAW/noise-qmc-mse-$dev-${mode}b.json")"
         done
     done
     echo
