@@ -77,11 +77,11 @@ done
 # ---- the table ---------------------------------------------------------------------
 row_noise() { # label model device mode
     f=$RAW/noise-$2-$3-$4b.json
-    p=$(jq -r '"\(.device.cell_bits)-bit cells"' "$f")
-    jq -r --arg label "$1" --arg dev "$3" --arg cells "$p" --arg q "$RAW/quantize-$2.json" '
-        def f4: (. * 10000 | round) / 10000 | tostring;
-        def e3: if . == 0 then "0" else (. | tostring | .[0:8]) end;
-        "| \($label) | \($dev) | \($cells) | \(.clean_perplexity | f4) | \(.perplexity.mean | f4) ± \(((.perplexity.ci95_hi - .perplexity.ci95_lo) / 2) | f4) | [\(.perplexity.ci95_lo | f4), \(.perplexity.ci95_hi | f4)] | \(.perplexity.sd | f4) | \(.cell_error_rate.measured | e3) | \(.cell_error_rate.expected | e3) |"' "$f"
+    jq -r '[.device.cell_bits, .clean_perplexity, .perplexity.mean, .perplexity.ci95_lo, .perplexity.ci95_hi,
+            .perplexity.sd, .cell_error_rate.measured, .cell_error_rate.expected] | map(tostring) | join(" ")' "$f" |
+        awk -v lbl="$1" -v dev="$3" '{
+            printf "| %s | %s | %d-bit cells | %.4f | %.4f ± %.4f | [%.4f, %.4f] | %.4f | %.3e | %.3e |\n",
+                lbl, dev, $1, $2, $3, ($5 - $4) / 2, $4, $5, $6, $7, $8 }'
 }
 
 # Noise-aware minus MSE scales: difference of the mean perplexities with a Welch 95% interval
