@@ -7,7 +7,8 @@
 #
 # usage: bench/noise_table.sh [OUTDIR]      (default bench/results)
 # env:   QMC_SHARED (default ../shared or ../../shared), TRIALS (10), SEED (1),
-#        DEVICES ("nvmexplorer wan2022-1s"), MODES ("3 2"), CHUNKS (0 = all)
+#        DEVICES ("nvmexplorer wan2022-1s"), MODES ("3 2"), CHUNKS (0 = all),
+#        FOCUS_TRIALS (30: noise-aware vs MSE scales on wan2022-1s 3-bit cells again; 0 skips)
 # Writes OUTDIR/noise_table.md and the JSON of every run under OUTDIR/noise_table/.
 set -eu
 cd "$(dirname "$0")/.."
@@ -74,14 +75,30 @@ for dev in $DEVICES; do
     done
 done
 
+# The one comparison where the device is noisy enough for the scales to matter
+# (wan2022-1s, 3-bit cells), again with FOCUS_TRIALS trials (0: skip).
+FOCUS_TRIALS=${FOCUS_TRIALS:-30}
+focus() { # model
+    f=$RAW/focus-$1.json
+    if [ "$FOCUS_TRIALS" -gt 0 ] && [ ! -f "$f" ]; then
+        log "focus: $1 on wan2022-1s, 3-bit cells, $FOCUS_TRIALS trials"
+        "$QMC" noise -m "$MODELS/$1.qmc.gguf" $EVAL --device wan2022-1s --mlc 3 --trials "$FOCUS_TRIALS" --seed "$SEED" \
+            --json >"$f.tmp" 2>/dev/null
+        mv "$f.tmp" "$f"
+    fi
+}
+focus qmc-mse
+quantize qmc-aware-wan2022-1s-3b --method qmc --rho 0.3 --bits-in 3 --bits-out 5 --device wan2022-1s --mlc 3
+focus qmc-aware-wan2022-1s-3b
+
 # ---- the table ---------------------------------------------------------------------
 row_noise() { # label model device mode
     f=$RAW/noise-$2-$3-$4b.json
     jq -r '[.device.cell_bits, .clean_perplexity, .perplexity.mean, .perplexity.ci95_lo, .perplexity.ci95_hi,
             .perplexity.sd, .cell_error_rate.measured, .cell_error_rate.expected] | map(tostring) | join(" ")' "$f" |
         awk -v lbl="$1" -v dev="$3" '{
-            printf "| %s | %s | %d-bit cells | %.4f | %.4f ± %.4f | [%.4f, %.4f] | %.4f | %.3e | %.3e |\n",
-                lbl, dev, $1, $2, $3, ($5 - $4) / 2, $4, $5, $6, $7, $8 }'
+            printf "| %s | %s | %d-bit cells | %.4f | %.4f ± %.4f | [%.4f, %.4f] | %+.4f | %.4f | %.3e | %.3e |\n",
+                lbl, dev, $1, $2, $3, ($5 - $4) / 2, $4, $5, $3 - $2, $6, $7, $8 }'
 }
 
 # Noise-aware minus MSE scales: difference of the mean perplexities with a Welch 95% interval
@@ -127,8 +144,8 @@ T=$OUT/noise_table.md
     echo "| RTN INT4 per channel | $(jq -r '.clean_perplexity * 10000 | round / 10000' "$RAW/noise-rtn-int4-$(echo $DEVICES | cut -d' ' -f1)-$(echo $MODES | cut -d' ' -f1)b.json") |"
     echo "| RTN INT3 per channel | $(jq -r '.clean_perplexity * 10000 | round / 10000' "$RAW/noise-rtn-int3-$(echo $DEVICES | cut -d' ' -f1)-$(echo $MODES | cut -d' ' -f1)b.json") |"
     echo
-    echo "| configuration | device | cells | noise-free ppl | ppl under noise (mean ± 95% CI) | 95% CI | sd | cell error rate measured | expected |"
-    echo "|---|---|---|---|---|---|---|---|---|"
+    echo "| configuration | device | cells | noise-free ppl | ppl under noise (mean ± 95% CI) | 95% CI | noise cost | sd | cell error rate measured | expected |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
     for dev in $DEVICES; do
         for mode in $MODES; do
             row_noise "QMC, MSE scales" qmc-mse "$dev" "$mode"
@@ -146,6 +163,15 @@ T=$OUT/noise_table.md
             echo "- $dev, ${mode}-bit cells: $(welch "$RAW/noise-qmc-aware-$dev-${mode}b-$dev-${mode}b.json" "$RAW/noise-qmc-mse-$dev-${mode}b.json")"
         done
     done
+    if [ "$FOCUS_TRIALS" -gt 0 ]; then
+        echo
+        echo "The same comparison for wan2022-1s, 3-bit cells, with $FOCUS_TRIALS trials each:"
+        echo
+        for m in qmc-mse qmc-aware-wan2022-1s-3b; do
+            jq -r --arg m "$m" '"- \($m): \(.perplexity.mean * 10000 | round / 10000) [\(.perplexity.ci95_lo * 10000 | round / 10000), \(.perplexity.ci95_hi * 10000 | round / 10000)]"' "$RAW/focus-$m.json"
+        done
+        echo "- noise-aware minus MSE: $(welch "$RAW/focus-qmc-aware-wan2022-1s-3b.json" "$RAW/focus-qmc-mse.json")"
+    fi
     echo
     echo "p_minus/p_plus used by the noise-aware rows (from \`qmc device PROFILE --mlc N --json\`):"
     echo
