@@ -69,10 +69,13 @@ test: $(TEST_BIN) $(BUILD)/qmc
 	QMC_BIN=$(BUILD)/qmc ./tests/run-tests.sh $(TEST_BIN)
 
 # STREAM-like bandwidth probe: built for this CPU, outside the library.
-bench-tools: $(BUILD)/bench/membw
+bench-tools: $(BUILD)/bench/membw $(BUILD)/bench/noise_inject_speed
 $(BUILD)/bench/membw: bench/membw.c
 	@mkdir -p $(@D)
 	$(CC) -O3 -march=native -fopenmp -o $@ $<
+$(BUILD)/bench/noise_inject_speed: bench/noise_inject_speed.c $(BUILD)/libqmc.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libqmc.a $(LDLIBS)
 
 bench: $(BUILD)/qmc bench-tools
 	./bench/run-all.sh

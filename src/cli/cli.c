@@ -188,3 +188,43 @@ char *cli_read_text(const char *cmd, const char *path, size_t *len) {
     }
     return buf;
 }
+
+bool cli_ppl_opts(const cli_args *a, qmc_ppl_opts *o) {
+    const char *proto = cli_get(a, "protocol");
+    if (!proto || strcmp(proto, "llamacpp") == 0) o->protocol = QMC_PPL_LLAMACPP;
+    else if (strcmp(proto, "full") == 0) o->protocol = QMC_PPL_FULL;
+    else {
+        cli_error(a->info->name, "--protocol must be llamacpp or full, not '%s'", proto);
+        return false;
+    }
+    int64_t ctx, chunks, batch;
+    if (!cli_int(a, "ctx", 2, 1 << 20, 0, &ctx) || !cli_int(a, "chunks", 0, INT64_MAX, 0, &chunks) ||
+        !cli_int(a, "batch", 1, 4096, 64, &batch))
+        return false;
+    o->n_ctx = (int)ctx;
+    o->max_chunks = chunks;
+    o->batch = (int)batch;
+    return true;
+}
+
+void cli_ppl_default_ctx(qmc_ppl_opts *o, const qmc_model *m) {
+    if (o->n_ctx == 0)
+        o->n_ctx = o->protocol == QMC_PPL_LLAMACPP ? QMC_MIN(512, m->cfg.seq_len) : QMC_MIN(m->cfg.seq_len, 2048);
+}
+
+char *cli_read_eval_text(const char *cmd, const cli_args *a, size_t *len) {
+    const char *file = cli_get(a, "file");
+    if (!file) {
+        cli_error(cmd, "no text given (-f TEXT)");
+        return NULL;
+    }
+    char *text = cli_read_text(cmd, file, len);
+    if (text && cli_flag(a, "strip-cr")) {
+        size_t w = 0;
+        for (size_t i = 0; i < *len; i++)
+            if (text[i] != '\r') text[w++] = text[i];
+        *len = w;
+        text[w] = 0;
+    }
+    return text;
+}

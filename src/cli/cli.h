@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "eval/eval.h"
 #include "model/model.h"
 #include "util/util.h"
 
@@ -55,6 +56,15 @@ qmc_model *cli_load_model(const char *cmd, const char *path, const cli_args *a);
 /* Read a text file (normalising CRLF to LF if crlf is true). */
 char *cli_read_text(const char *cmd, const char *path, size_t *len);
 
+/* Perplexity options shared by qmc ppl and qmc noise: --protocol, --ctx,
+ * --chunks, --batch into o (n_ctx stays 0 without --ctx: see
+ * cli_ppl_default_ctx).  Prints the error and returns false when invalid. */
+bool cli_ppl_opts(const cli_args *a, qmc_ppl_opts *o);
+/* Without --ctx: llamacpp 512, full the model's seq_len (at most 2048), both capped at seq_len. */
+void cli_ppl_default_ctx(qmc_ppl_opts *o, const qmc_model *m);
+/* The text of -f TEXT, carriage returns removed with --strip-cr; prints the error. */
+char *cli_read_eval_text(const char *cmd, const cli_args *a, size_t *len);
+
 /* Subcommands. */
 int cmd_generate(int argc, char **argv);
 int cmd_ppl(int argc, char **argv);
@@ -68,5 +78,7 @@ int cmd_sim(int argc, char **argv);
 int cmd_dse(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_device(int argc, char **argv);
+int cmd_noise(int argc, char **argv);
 
 #endif

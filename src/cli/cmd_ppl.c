@@ -36,30 +36,14 @@ int cmd_ppl(int argc, char **argv) {
     int prc = cli_parse(&k_info, argc, argv, &a);
     if (prc) return prc == 1 ? 0 : 2;
     qmc_ppl_opts o = {0};
-    const char *proto = cli_get(&a, "protocol");
-    if (!proto || strcmp(proto, "llamacpp") == 0) o.protocol = QMC_PPL_LLAMACPP;
-    else if (strcmp(proto, "full") == 0) o.protocol = QMC_PPL_FULL;
-    else return cli_error("ppl", "--protocol must be llamacpp or full, not '%s'", proto);
-    int64_t ctx, chunks, batch;
-    if (!cli_int(&a, "ctx", 2, 1 << 20, 0, &ctx) || !cli_int(&a, "chunks", 0, INT64_MAX, 0, &chunks) ||
-        !cli_int(&a, "batch", 1, 4096, 64, &batch))
-        return 2;
+    if (!cli_ppl_opts(&a, &o)) return 2;
     const char *file = cli_get(&a, "file");
-    if (!file) return cli_error("ppl", "no text given (-f TEXT)");
     o.kl_base = cli_get(&a, "kl-base");
     o.kl_save = o.kl_base && (cli_flag(&a, "kl-save") || !qmc_file_exists(o.kl_base));
-    o.max_chunks = chunks;
-    o.batch = (int)batch;
     o.progress = !cli_flag(&a, "json");
     size_t len;
-    char *text = cli_read_text("ppl", file, &len);
+    char *text = cli_read_eval_text("ppl", &a, &len);
     if (!text) return 1;
-    if (cli_flag(&a, "strip-cr")) {
-        size_t w = 0;
-        for (size_t i = 0; i < len; i++)
-            if (text[i] != '\r') text[w++] = text[i];
-        len = w;
-    }
     qmc_model *m = cli_load_model("ppl", cli_get(&a, "model"), &a);
     if (!m) {
         qmc_free(text);
@@ -73,7 +57,7 @@ int cmd_ppl(int argc, char **argv) {
         cli_error("ppl", "%s: the model has no tokenizer (use --tokenizer FILE)", m->path);
         goto done;
     }
-    o.n_ctx = (int)(ctx ? ctx : (o.protocol == QMC_PPL_LLAMACPP ? QMC_MIN(512, m->cfg.seq_len) : QMC_MIN(m->cfg.seq_len, 2048)));
+    cli_ppl_default_ctx(&o, m);
     if (qmc_tok_encode(m->tok, text, len, false, &toks, &n) || qmc_perplexity(m, toks, n, &o, &r)) {
         cli_error("ppl", "%s", qmc_errmsg());
         goto done;

@@ -22,6 +22,8 @@ static const command k_commands[] = {
     {"dse", cmd_dse, "design-space exploration of the QMC memory system: channels x arrays x rho, Pareto front"},
     {"quantize", cmd_quantize, "quantize a model (QMC, RTN, MXINT4, MXFP4) into a packed .qmc.gguf"},
     {"inspect", cmd_inspect, "per-tensor planes, bits per weight and errors of a packed .qmc.gguf"},
+    {"device", cmd_device, "list device profiles, or show one's confusion matrix, misread rates and p_minus/p_plus"},
+    {"noise", cmd_noise, "Monte-Carlo perplexity of a packed model under ReRAM/MRAM device noise"},
 };
 
 static void usage(FILE *fp) {
