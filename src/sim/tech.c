@@ -214,24 +214,13 @@ static int read_named(const sim_datapath *dp, const char *subdir, const char *wh
     return sim_data_read(dp, rel, text, origin, origin_cap);
 }
 
-/* Read tech/<name>.json and parse it as the given kind. */
-static int load_tech_json(const sim_datapath *dp, const char *name, const char *kind, char *origin, size_t cap,
-                          cJSON **o) {
-    char *text = NULL, what[32];
-    snprintf(what, sizeof what, "%s technology", kind);
-    int rc = read_named(dp, "tech", what, name, &text, origin, cap);
-    if (rc) return rc;
-    rc = parse_file(text, origin, kind, o);
-    qmc_free(text);
-    return rc;
-}
-
-static int load_memory(const sim_datapath *dp, const char *name, sim_memory_tech *t) {
+int sim_memory_parse(const char *text, const char *origin, const char *name, sim_memory_tech *t) {
     memset(t, 0, sizeof *t);
-    cJSON *o = NULL;
-    int rc = load_tech_json(dp, name, "memory", t->origin, sizeof t->origin, &o);
-    if (rc) return rc;
+    snprintf(t->origin, sizeof t->origin, "%s", origin);
     snprintf(t->name, sizeof t->name, "%s", name);
+    cJSON *o = NULL;
+    int rc = parse_file(text, t->origin, "memory", &o);
+    if (rc) return rc;
     const cJSON *vol = cJSON_GetObjectItemCaseSensitive(o, "volatile");
     if (!cJSON_IsBool(vol)) rc = qmc_fail(QMC_ERR_FORMAT, "%s: \"volatile\" must be true or false", t->origin);
     else {
@@ -247,15 +236,37 @@ static int load_memory(const sim_datapath *dp, const char *name, sim_memory_tech
     return rc;
 }
 
-static int load_link(const sim_datapath *dp, const char *name, sim_link_tech *t) {
+int sim_link_parse(const char *text, const char *origin, const char *name, sim_link_tech *t) {
     memset(t, 0, sizeof *t);
-    cJSON *o = NULL;
-    int rc = load_tech_json(dp, name, "link", t->origin, sizeof t->origin, &o);
-    if (rc) return rc;
+    snprintf(t->origin, sizeof t->origin, "%s", origin);
     snprintf(t->name, sizeof t->name, "%s", name);
+    cJSON *o = NULL;
+    int rc = parse_file(text, t->origin, "link", &o);
+    if (rc) return rc;
     if (!(rc = get_string(o, "title", t->origin, true, t->title, sizeof t->title)))
         rc = parse_fields(o, &k_kinds[1], t, false, t->origin);
     cJSON_Delete(o);
+    return rc;
+}
+
+/* Read tech/<name>.json and parse it with the parser of its kind. */
+static int load_memory(const sim_datapath *dp, const char *name, sim_memory_tech *t) {
+    char *text = NULL, origin[4096];
+    memset(t, 0, sizeof *t);
+    int rc = read_named(dp, "tech", "memory technology", name, &text, origin, sizeof origin);
+    if (rc) return rc;
+    rc = sim_memory_parse(text, origin, name, t);
+    qmc_free(text);
+    return rc;
+}
+
+static int load_link(const sim_datapath *dp, const char *name, sim_link_tech *t) {
+    char *text = NULL, origin[4096];
+    memset(t, 0, sizeof *t);
+    int rc = read_named(dp, "tech", "link technology", name, &text, origin, sizeof origin);
+    if (rc) return rc;
+    rc = sim_link_parse(text, origin, name, t);
+    qmc_free(text);
     return rc;
 }
 
@@ -286,25 +297,12 @@ static int parse_calibration(const cJSON *arr, sim_platform *p) {
     return QMC_OK;
 }
 
-static int load_platform(const sim_datapath *dp, const char *spec, sim_platform *p) {
+int sim_platform_parse(const char *text, const char *origin, const char *name, sim_platform *p) {
     memset(p, 0, sizeof *p);
-    char *text = NULL;
-    int rc;
-    if (strchr(spec, '/') || qmc_ends_with(spec, ".json")) {
-        snprintf(p->origin, sizeof p->origin, "%s", spec);
-        rc = qmc_read_file(spec, 1 << 20, &text, NULL);
-        const char *b = qmc_basename(spec);
-        size_t n = strlen(b);
-        if (qmc_ends_with(b, ".json")) n -= 5;
-        snprintf(p->name, sizeof p->name, "%.*s", (int)QMC_MIN(n, sizeof p->name - 1), b);
-    } else {
-        rc = read_named(dp, "platforms", "platform", spec, &text, p->origin, sizeof p->origin);
-        snprintf(p->name, sizeof p->name, "%s", spec);
-    }
-    if (rc) return rc;
+    snprintf(p->origin, sizeof p->origin, "%s", origin);
+    snprintf(p->name, sizeof p->name, "%s", name);
     cJSON *o = NULL;
-    rc = parse_file(text, p->origin, "platform", &o);
-    qmc_free(text);
+    int rc = parse_file(text, p->origin, "platform", &o);
     if (rc) return rc;
     if (!(rc = get_string(o, "title", p->origin, true, p->title, sizeof p->title)) &&
         !(rc = get_string(o, "dram", p->origin, true, p->dram, sizeof p->dram)) &&
@@ -312,6 +310,27 @@ static int load_platform(const sim_datapath *dp, const char *spec, sim_platform 
         !(rc = parse_fields(o, &k_kinds[2], p, false, p->origin)))
         rc = parse_calibration(cJSON_GetObjectItemCaseSensitive(o, "calibration"), p);
     cJSON_Delete(o);
+    return rc;
+}
+
+static int load_platform(const sim_datapath *dp, const char *spec, sim_platform *p) {
+    memset(p, 0, sizeof *p);
+    char *text = NULL, origin[4096], name[48];
+    int rc;
+    if (strchr(spec, '/') || qmc_ends_with(spec, ".json")) {
+        snprintf(origin, sizeof origin, "%s", spec);
+        rc = qmc_read_file(spec, 1 << 20, &text, NULL);
+        const char *b = qmc_basename(spec);
+        size_t n = strlen(b);
+        if (qmc_ends_with(b, ".json")) n -= 5;
+        snprintf(name, sizeof name, "%.*s", (int)QMC_MIN(n, sizeof name - 1), b);
+    } else {
+        rc = read_named(dp, "platforms", "platform", spec, &text, origin, sizeof origin);
+        snprintf(name, sizeof name, "%s", spec);
+    }
+    if (rc) return rc;
+    rc = sim_platform_parse(text, origin, name, p);
+    qmc_free(text);
     return rc;
 }
 
