@@ -41,7 +41,8 @@ bool ggml_tensor_nbytes(uint32_t type, const int64_t ne[4], uint64_t *out) {
     if (!ggml_type_known(type)) return false;
     const ggml_type_desc *d = &k_types[type];
     if (ne[0] % d->blck) return false;
-    int64_t n = ne[0] / d->blck * d->size, t;
+    int64_t n, t;
+    if (!qmc_mul_ok(ne[0] / d->blck, d->size, &n)) return false;
     for (int i = 1; i < 4; i++) {
         if (!qmc_mul_ok(n, ne[i], &t)) return false;
         n = t;
@@ -164,6 +165,8 @@ void gguf_free(gguf_ctx *g) {
     }
     qmc_free(g->kv);
     qmc_free(g->tensors);
+    qmc_strmap_free(&g->kv_index);
+    qmc_strmap_free(&g->tensor_index);
     qmc_free(g);
 }
 
@@ -189,6 +192,9 @@ int gguf_parse(const uint8_t *buf, size_t size, const char *label, gguf_ctx **ou
     /* smallest kv: 8 (key len) + 1 + 4 + 1 bytes; smallest tensor info: 8+1+4+8+4+8 */
     if (n_kv > left / 13) return qmc_fail(QMC_ERR_FORMAT, "%s: GGUF header claims %" PRIu64 " metadata keys, more than the file can hold", label, n_kv);
     if (n_tensors > left / 33) return qmc_fail(QMC_ERR_FORMAT, "%s: GGUF header claims %" PRIu64 " tensors, more than the file can hold", label, n_tensors);
+    if (n_kv > GGUF_MAX_ENTRIES || n_tensors > GGUF_MAX_ENTRIES)
+        return qmc_fail(QMC_ERR_FORMAT, "%s: GGUF header claims %" PRIu64 " metadata keys and %" PRIu64 " tensors (at most %d each)",
+                        label, n_kv, n_tensors, GGUF_MAX_ENTRIES);
 
     gguf_ctx *g = qmc_alloc(1, sizeof *g);
     if (!g) return qmc_error_prefix(QMC_ERR_NOMEM, "%s", label);
@@ -198,7 +204,7 @@ int gguf_parse(const uint8_t *buf, size_t size, const char *label, gguf_ctx **ou
     g->alignment = GGUF_DEFAULT_ALIGNMENT;
     g->kv = qmc_alloc(n_kv ? n_kv : 1, sizeof(gguf_kv));
     g->tensors = qmc_alloc(n_tensors ? n_tensors : 1, sizeof(gguf_tensor_info));
-    if (!g->kv || !g->tensors) {
+    if (!g->kv || !g->tensors || qmc_strmap_init(&g->kv_index, 0) || qmc_strmap_init(&g->tensor_index, 0)) {
         gguf_free(g);
         return qmc_error_prefix(QMC_ERR_NOMEM, "%s", label);
     }
@@ -216,11 +222,14 @@ int gguf_parse(const uint8_t *buf, size_t size, const char *label, gguf_ctx **ou
         kv->key = qmc_alloc(key.len + 1, 1);
         if (!kv->key) { rc = qmc_error_prefix(QMC_ERR_NOMEM, "%s", label); goto fail; }
         memcpy(kv->key, key.s, key.len);
-        for (uint64_t j = 0; j < i; j++)
-            if (strcmp(g->kv[j].key, kv->key) == 0) {
-                rc = qmc_fail(QMC_ERR_FORMAT, "%s: GGUF metadata key '%s' appears twice", label, kv->key);
-                goto fail;
-            }
+        if (qmc_strmap_get(&g->kv_index, kv->key, (uint32_t)key.len) >= 0) {
+            rc = qmc_fail(QMC_ERR_FORMAT, "%s: GGUF metadata key '%s' appears twice", label, kv->key);
+            goto fail;
+        }
+        if (qmc_strmap_put(&g->kv_index, kv->key, (uint32_t)key.len, (int32_t)i)) {
+            rc = qmc_error_prefix(QMC_ERR_NOMEM, "%s", label);
+            goto fail;
+        }
         if ((rc = rd_u32(&r, &t))) goto fail;
         if (t >= GGUF_TYPE_COUNT) {
             rc = qmc_fail(QMC_ERR_FORMAT, "%s: GGUF key '%s' has unknown value type %u", label, kv->key, t);
@@ -274,11 +283,14 @@ int gguf_parse(const uint8_t *buf, size_t size, const char *label, gguf_ctx **ou
                           label, ti->name, ti->ne[0], ti->ne[1], ti->ne[2], ti->ne[3], ggml_type_name(ti->type));
             goto fail;
         }
-        for (uint64_t j = 0; j < i; j++)
-            if (strcmp(g->tensors[j].name, ti->name) == 0) {
-                rc = qmc_fail(QMC_ERR_FORMAT, "%s: tensor '%s' appears twice", label, ti->name);
-                goto fail;
-            }
+        if (qmc_strmap_get(&g->tensor_index, ti->name, (uint32_t)name.len) >= 0) {
+            rc = qmc_fail(QMC_ERR_FORMAT, "%s: tensor '%s' appears twice", label, ti->name);
+            goto fail;
+        }
+        if (qmc_strmap_put(&g->tensor_index, ti->name, (uint32_t)name.len, (int32_t)i)) {
+            rc = qmc_error_prefix(QMC_ERR_NOMEM, "%s", label);
+            goto fail;
+        }
     }
     uint64_t pos = (uint64_t)(r.p - buf);
     uint64_t data_off = (pos + g->alignment - 1) / g->alignment * g->alignment;
@@ -305,15 +317,13 @@ fail:
 }
 
 const gguf_kv *gguf_find(const gguf_ctx *g, const char *key) {
-    for (int64_t i = 0; i < g->n_kv; i++)
-        if (strcmp(g->kv[i].key, key) == 0) return &g->kv[i];
-    return NULL;
+    int32_t i = qmc_strmap_get(&g->kv_index, key, (uint32_t)strlen(key));
+    return i >= 0 ? &g->kv[i] : NULL;
 }
 
 const gguf_tensor_info *gguf_find_tensor(const gguf_ctx *g, const char *name) {
-    for (int64_t i = 0; i < g->n_tensors; i++)
-        if (strcmp(g->tensors[i].name, name) == 0) return &g->tensors[i];
-    return NULL;
+    int32_t i = qmc_strmap_get(&g->tensor_index, name, (uint32_t)strlen(name));
+    return i >= 0 ? &g->tensors[i] : NULL;
 }
 
 bool gguf_get_i64(const gguf_ctx *g, const char *key, int64_t *out) {
