@@ -52,7 +52,7 @@ void qmc_fuzz_run(const qmc_fuzz_target *t, const uint8_t *data, size_t size) {
         fuzz_abort("%s: %zu bytes allocated by qmc were not freed", t->name, qmc_alloc_live() - live);
 }
 
-static void check_error(int rc, const char *what, bool must_name_input) {
+static void check_error(int rc, const char *what, const char *must_name) {
     if (rc == QMC_OK) return;
     const char *msg = qmc_errmsg();
     if (rc > 0 || rc < QMC_ERR_STATE) fuzz_abort("%s returned %d, not a qmc status", what, rc);
@@ -61,11 +61,12 @@ static void check_error(int rc, const char *what, bool must_name_input) {
     if (rc == QMC_ERR_STATE) fuzz_abort("%s: internal inconsistency on hostile input: %s", what, msg);
     if (!msg[0]) fuzz_abort("%s failed (%s) with no message", what, qmc_status_name(rc));
     if (strchr(msg, '\n')) fuzz_abort("%s: error message spans lines: %s", what, msg);
-    if (must_name_input && !strstr(msg, FUZZ_LABEL)) fuzz_abort("%s: error message does not name the input: %s", what, msg);
+    if (must_name && !strstr(msg, must_name)) fuzz_abort("%s: error message does not name the input: %s", what, msg);
 }
 
-void fuzz_check_status(int rc, const char *what) { check_error(rc, what, true); }
-void fuzz_check_result(int rc, const char *what) { check_error(rc, what, false); }
+void fuzz_check_status(int rc, const char *what) { check_error(rc, what, FUZZ_LABEL); }
+void fuzz_check_named(int rc, const char *what, const char *name) { check_error(rc, what, name); }
+void fuzz_check_result(int rc, const char *what) { check_error(rc, what, NULL); }
 
 char *fuzz_cstring(const uint8_t *data, size_t size) {
     char *s = malloc(size + 1);

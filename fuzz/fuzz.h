@@ -57,6 +57,8 @@ void fuzz_abort(const char *fmt, ...) QMC_PRINTF(1, 2);
 /* rc is a parser's result: 0, or a negative status other than QMC_ERR_NOMEM
  * whose message is one line naming FUZZ_LABEL.  `what` names the call. */
 void fuzz_check_status(int rc, const char *what);
+/* The same with the message naming `name` (a file the call read). */
+void fuzz_check_named(int rc, const char *what, const char *name);
 /* The same for calls whose messages need not name the input (e.g. a
  * simulation of a parsed file that does not fit a memory). */
 void fuzz_check_result(int rc, const char *what);

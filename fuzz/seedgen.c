@@ -247,6 +247,22 @@ static void save_hf(const qmc_model *m, const char *tag, qmc_write_type type) {
     snprintf(from, sizeof from, "%s/tokenizer.json", dir);
     snprintf(name, sizeof name, "%s-tokenizer.json", tag);
     if (m->tok) copy_file(from, "tokenizer_json", name);
+    /* the whole directory as one hf_dir input: each file after its marker line */
+    static const char *parts[] = {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"};
+    qmc_str all = {0};
+    for (int i = 0; i < 4; i++) {
+        snprintf(from, sizeof from, "%s/%s", dir, parts[i]);
+        if (!qmc_file_exists(from)) continue;
+        char *buf;
+        size_t len;
+        if (qmc_read_file(from, (size_t)1 << 24, &buf, &len)) die(from);
+        qmc_str_printf(&all, "--qmc-fuzz-file %s--\n", parts[i]);
+        qmc_str_append(&all, buf, len);
+        qmc_free(buf);
+    }
+    snprintf(name, sizeof name, "%s.hfdir", tag);
+    if (all.failed || qmc_write_file_atomic(path_in("hf_dir", name), all.s, all.len)) die(name);
+    qmc_str_free(&all);
 }
 
 /* An index splitting model m's tensors (HF names) over two shards. */

@@ -136,22 +136,17 @@ int qmc_model_validate(const qmc_model *m) {
     return QMC_OK;
 }
 
-static int release_tensor(qmc_model *m, qmc_tensor *t, int layer, void *user) {
-    qmc_tensor_release(t);
-    return 0;
-}
-
 void qmc_model_free(qmc_model *m) {
     if (!m) return;
-    if (m->layers) {
-        qmc_model_for_each_tensor(m, release_tensor, NULL);
-        for (int l = 0; l < m->cfg.n_layers; l++) {
-            /* vectors that for_each may have skipped */
-            qmc_tensor_release(&m->layers[l].bq);
-            qmc_tensor_release(&m->layers[l].bk);
-            qmc_tensor_release(&m->layers[l].bv);
-        }
-    }
+    /* every slot, also of a model whose loading stopped half-way (the
+     * layers may not exist yet while the embedding and norms do) */
+    qmc_tensor_release(&m->token_embd);
+    qmc_tensor_release(&m->output_norm);
+    qmc_tensor_release(&m->output);
+    qmc_tensor_release(&m->rope_freqs);
+    for (int l = 0; m->layers && l < m->cfg.n_layers; l++)
+        for (size_t i = 0; i < QMC_ARRAY_LEN(k_layer_slots); i++)
+            qmc_tensor_release((qmc_tensor *)((char *)&m->layers[l] + k_layer_slots[i].off));
     qmc_free(m->layers);
     qmc_tok_free(m->tok);
     if (m->gguf) gguf_free(m->gguf);
