@@ -28,14 +28,19 @@ static void test_dot_and_tiles(void **state) {
         float *W = randv(4 * ld, 11 + ki), *X = randv(4 * ld, 97 + ki);
         for (int nr = 1; nr <= 4; nr++)
             for (int nt = 1; nt <= 4; nt++) {
-                float Y[16], R[16];
+                float Y[16], R[16], A[16], one[16];
                 qmc_gemm_tile(W, ld, nr, X, ld, nt, Y, 4, K);
                 qmc_gemm_tile_ref(W, ld, nr, X, ld, nt, R, 4, K);
+                if (qmc_cpu_has_avx2()) qmc_gemm_tile_avx2(W, ld, nr, X, ld, nt, A, 4, K);
                 for (int t = 0; t < nt; t++)
                     for (int r = 0; r < nr; r++) {
                         double abs_sum = 0;
                         for (int64_t k = 0; k < K; k++) abs_sum += fabs((double)W[r * ld + k] * X[t * ld + k]);
                         check_close(Y[t * 4 + r], R[t * 4 + r], abs_sum);
+                        if (qmc_cpu_has_avx2()) check_close(A[t * 4 + r], R[t * 4 + r], abs_sum);
+                        /* the same (row, token) alone in a 1 x 1 tile: bit-identical */
+                        qmc_gemm_tile(W + r * ld, ld, 1, X + t * ld, ld, 1, one, 4, K);
+                        assert_memory_equal(&one[0], &Y[t * 4 + r], sizeof(float));
                     }
             }
         double abs_sum = 0;
@@ -197,6 +202,8 @@ static void check_against_reference(const tu_model_spec *sp, uint64_t seed) {
     assert_int_equal(qmc_session_new_batch(m, 16, 4, &s), 0);
     float *step = malloc(sizeof(float) * 9 * (size_t)sp->vocab);
     for (int i = 0; i < 9; i++) assert_int_equal(qmc_forward(s, &tok[i], 1, i, step + (size_t)i * sp->vocab, false), 0);
+    /* a token's logits do not depend on the batch it ran in */
+    assert_memory_equal(got, step, sizeof(float) * 9 * (size_t)sp->vocab);
     for (int64_t i = 0; i < 9LL * sp->vocab; i++) {
         if (fabs(got[i] - want[i]) > 2e-4 * (1 + fabs(want[i])) || fabs(step[i] - want[i]) > 2e-4 * (1 + fabs(want[i])))
             fail_msg("logit %lld: batch %.6f step %.6f reference %.6f", (long long)i, got[i], step[i], want[i]);

@@ -106,14 +106,24 @@ static void rmsnorm(float *o, const float *x, const float *w, int n, float eps) 
     for (int j = 0; j < n; j++) o[j] = w[j] * (ss * x[j]);
 }
 
-/* Rotate one head vector in place at the angles of row `ang`. */
+/* RoPE on one head vector.  Attention always runs on heads in adjacent-pair
+ * order ((x0,x1) (x2,x3) ...): a half-split (NEOX) head is first reordered
+ * into it, so a model and its row-permuted twin (llama2.c vs Hugging Face)
+ * compute bit-identical q.k sums. */
 static void rope_head(float *v, int hd, const float *cs, const float *sn, qmc_rope_style style) {
     const int half = hd / 2;
+    if (style == QMC_ROPE_NEOX) {
+        float t[QMC_MAX_HEAD_DIM];
+        for (int i = 0; i < half; i++) {
+            t[2 * i] = v[i];
+            t[2 * i + 1] = v[i + half];
+        }
+        memcpy(v, t, (size_t)hd * sizeof(float));
+    }
     for (int i = 0; i < half; i++) {
-        int a = style == QMC_ROPE_NORM ? 2 * i : i, b = style == QMC_ROPE_NORM ? 2 * i + 1 : i + half;
-        float v0 = v[a], v1 = v[b];
-        v[a] = v0 * cs[i] - v1 * sn[i];
-        v[b] = v0 * sn[i] + v1 * cs[i];
+        float v0 = v[2 * i], v1 = v[2 * i + 1];
+        v[2 * i] = v0 * cs[i] - v1 * sn[i];
+        v[2 * i + 1] = v0 * sn[i] + v1 * cs[i];
     }
 }
 

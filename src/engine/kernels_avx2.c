@@ -28,11 +28,23 @@ float qmc_dot_avx2(const float *a, const float *b, int64_t n) {
 
 void qmc_qt_decode_row_avx2(const qmc_qtensor *q, int64_t r, float *out) { qmc_qt_decode_row_ref(q, r, out); }
 
+/* As in the AVX-512 tiles, every (row, token) sum is accumulated the same way
+ * whatever the tile shape: one 8-lane accumulator, a horizontal sum, then the
+ * K % 8 tail in order. */
+static float dot8(const float *w, const float *x, int64_t K) {
+    __m256 c = _mm256_setzero_ps();
+    const int64_t K8 = K & ~(int64_t)7;
+    for (int64_t k = 0; k < K8; k += 8) c = _mm256_fmadd_ps(_mm256_loadu_ps(w + k), _mm256_loadu_ps(x + k), c);
+    float s = hsum256(c);
+    for (int64_t k = K8; k < K; k++) s += w[k] * x[k];
+    return s;
+}
+
 void qmc_gemm_tile_avx2(const float *W, int64_t ldw, int nr, const float *X, int64_t ldx, int nt, float *Y,
                         int64_t ldy, int64_t K) {
     if (nr != 4) {
         for (int t = 0; t < nt; t++)
-            for (int r = 0; r < nr; r++) Y[t * ldy + r] = qmc_dot_avx2(W + r * ldw, X + t * ldx, K);
+            for (int r = 0; r < nr; r++) Y[t * ldy + r] = dot8(W + r * ldw, X + t * ldx, K);
         return;
     }
     __m256 acc[4][4];

@@ -23,17 +23,22 @@ float qmc_dot_avx512(const float *a, const float *b, int64_t n) {
 
 void qmc_qt_decode_row_avx512(const qmc_qtensor *q, int64_t r, float *out) { qmc_qt_decode_row_ref(q, r, out); }
 
-/* Register tiles.  4 rows x 4 tokens: 16 accumulators of 16 lanes, each W and
- * X vector loaded once per step.  4 rows x 1 token (decode): two steps per
- * iteration into 8 accumulators to hide the FMA latency.  The K % 16 tail is
- * a masked step. */
+/* Register tiles.  Every (row, token) sum is accumulated the same way in
+ * every tile shape — one 16-lane accumulator over k in steps of 16, a masked
+ * step for the K % 16 tail, then one horizontal reduction — so a token's
+ * result does not depend on which other tokens share its batch (prefill and
+ * token-by-token decode give bit-identical logits). */
+static inline __mmask16 kmask(int64_t K, int64_t k) {
+    return K - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (K - k)) - 1);
+}
+
 static void tile_4x4(const float *W, int64_t ldw, const float *X, int64_t ldx, float *Y, int64_t ldy, int64_t K) {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00,
            c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
     const float *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;
     const float *x0 = X, *x1 = X + ldx, *x2 = X + 2 * ldx, *x3 = X + 3 * ldx;
     for (int64_t k = 0; k < K; k += 16) {
-        __mmask16 m = K - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (K - k)) - 1);
+        __mmask16 m = kmask(K, k);
         __m512 a0 = _mm512_maskz_loadu_ps(m, w0 + k), a1 = _mm512_maskz_loadu_ps(m, w1 + k),
                a2 = _mm512_maskz_loadu_ps(m, w2 + k), a3 = _mm512_maskz_loadu_ps(m, w3 + k);
         __m512 b = _mm512_maskz_loadu_ps(m, x0 + k);
@@ -62,33 +67,31 @@ static void tile_4x4(const float *W, int64_t ldw, const float *X, int64_t ldx, f
     Y[2] = _mm512_reduce_add_ps(c32); Y[3] = _mm512_reduce_add_ps(c33);
 }
 
+/* 4 rows x 1 token (decode): four independent FMA chains keep the pipes busy. */
 static void tile_4x1(const float *W, int64_t ldw, const float *X, float *Y, int64_t K) {
-    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
+    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
     const float *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;
-    int64_t k = 0;
-    for (; k + 32 <= K; k += 32) {
-        __m512 b = _mm512_loadu_ps(X + k), e = _mm512_loadu_ps(X + k + 16);
-        c0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + k), b, c0);
-        c1 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + k), b, c1);
-        c2 = _mm512_fmadd_ps(_mm512_loadu_ps(w2 + k), b, c2);
-        c3 = _mm512_fmadd_ps(_mm512_loadu_ps(w3 + k), b, c3);
-        d0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + k + 16), e, d0);
-        d1 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + k + 16), e, d1);
-        d2 = _mm512_fmadd_ps(_mm512_loadu_ps(w2 + k + 16), e, d2);
-        d3 = _mm512_fmadd_ps(_mm512_loadu_ps(w3 + k + 16), e, d3);
-    }
-    for (; k < K; k += 16) {
-        __mmask16 m = K - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (K - k)) - 1);
+    for (int64_t k = 0; k < K; k += 16) {
+        __mmask16 m = kmask(K, k);
         __m512 b = _mm512_maskz_loadu_ps(m, X + k);
         c0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w0 + k), b, c0);
         c1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w1 + k), b, c1);
         c2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w2 + k), b, c2);
         c3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w3 + k), b, c3);
     }
-    Y[0] = _mm512_reduce_add_ps(_mm512_add_ps(c0, d0));
-    Y[1] = _mm512_reduce_add_ps(_mm512_add_ps(c1, d1));
-    Y[2] = _mm512_reduce_add_ps(_mm512_add_ps(c2, d2));
-    Y[3] = _mm512_reduce_add_ps(_mm512_add_ps(c3, d3));
+    Y[0] = _mm512_reduce_add_ps(c0);
+    Y[1] = _mm512_reduce_add_ps(c1);
+    Y[2] = _mm512_reduce_add_ps(c2);
+    Y[3] = _mm512_reduce_add_ps(c3);
+}
+
+static float tile_1x1(const float *W, const float *X, int64_t K) {
+    __m512 c = _mm512_setzero_ps();
+    for (int64_t k = 0; k < K; k += 16) {
+        __mmask16 m = kmask(K, k);
+        c = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, W + k), _mm512_maskz_loadu_ps(m, X + k), c);
+    }
+    return _mm512_reduce_add_ps(c);
 }
 
 void qmc_gemm_tile_avx512(const float *W, int64_t ldw, int nr, const float *X, int64_t ldx, int nt, float *Y,
@@ -98,5 +101,5 @@ void qmc_gemm_tile_avx512(const float *W, int64_t ldw, int nr, const float *X, i
         for (int t = 0; t < nt; t++) tile_4x1(W, ldw, X + t * ldx, Y + t * ldy, K);
     else
         for (int t = 0; t < nt; t++)
-            for (int r = 0; r < nr; r++) Y[t * ldy + r] = qmc_dot_avx512(W + r * ldw, X + t * ldx, K);
+            for (int r = 0; r < nr; r++) Y[t * ldy + r] = tile_1x1(W + r * ldw, X + t * ldx, K);
 }

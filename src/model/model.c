@@ -105,7 +105,7 @@ int qmc_model_validate(const qmc_model *m) {
     if (c->n_heads % c->n_kv_heads)
         return qmc_fail(QMC_ERR_FORMAT, "%s: n_heads %d is not a multiple of n_kv_heads %d", m->path, c->n_heads, c->n_kv_heads);
     if (c->head_dim % 2) return qmc_fail(QMC_ERR_FORMAT, "%s: head_dim %d is odd (RoPE needs pairs)", m->path, c->head_dim);
-    if (c->dim > (1 << 20) || c->hidden_dim > (1 << 22) || c->vocab_size > (1 << 24) || c->head_dim > 4096 ||
+    if (c->dim > (1 << 20) || c->hidden_dim > (1 << 22) || c->vocab_size > (1 << 24) || c->head_dim > QMC_MAX_HEAD_DIM ||
         c->n_heads > 4096)
         return qmc_fail(QMC_ERR_FORMAT, "%s: hyperparameters out of range", m->path);
     int64_t qd = (int64_t)c->n_heads * c->head_dim, kvd = (int64_t)c->n_kv_heads * c->head_dim;

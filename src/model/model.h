@@ -11,6 +11,8 @@
 #include "qmc.h"
 #include "util/util.h"
 
+#define QMC_MAX_HEAD_DIM 2048 /* largest head the engine accepts */
+
 /* Weights of one transformer block.  Linear weights are [out x in]
  * (ne[0] = in); norms are F32 vectors of length dim. */
 typedef struct {
