@@ -19,8 +19,8 @@ QMC_FUZZ_TARGET(hf_config) {
     FUZZ_CHECK(c->n_heads % c->n_kv_heads == 0 && c->norm_eps > 0 && isfinite(c->rope_theta));
     FUZZ_CHECK(memchr(m.name, 0, sizeof m.name) != NULL);
     if (c->rope_scaling_factor > 0) {
-        float f[2048];
-        FUZZ_CHECK(c->head_dim / 2 <= 2048);
+        float f[QMC_MAX_HEAD_DIM / 2];
+        FUZZ_CHECK(c->head_dim <= QMC_MAX_HEAD_DIM);
         qmc_llama3_rope_factors(c, f);
     }
 }

@@ -98,7 +98,7 @@ static void test_fixed_messages(void **state) {
     assert_string_equal(qmc_errmsg(), "h.json: \"kv_reuse_group\" must be lists of layer indexes in [0, 3)");
     qmc_free(buf);
 
-    /* head_dim = hidden_size / heads = 4586 was accepted by config.json parsing */
+    /* head_dim = hidden_size / heads = 4586 was accepted by config.json parsing (above the engine's limit) */
     buf = read_text("tests/regress/hf_config/derived-head-dim.json", &len);
     qmc_model cfg;
     memset(&cfg, 0, sizeof cfg);

@@ -281,9 +281,9 @@ static int parse_config(const cJSON *cfg, const char *label, qmc_model *m) {
     if (c->n_heads % c->n_kv_heads)
         return qmc_fail(QMC_ERR_FORMAT, "%s: num_attention_heads %d is not a multiple of num_key_value_heads %d", label,
                         c->n_heads, c->n_kv_heads);
-    if (c->head_dim % 2 || c->head_dim > 4096)
-        return qmc_fail(QMC_ERR_FORMAT, "%s: head_dim %d (hidden_size / num_attention_heads unless given) must be even and at most 4096",
-                        label, c->head_dim);
+    if (c->head_dim % 2 || c->head_dim > QMC_MAX_HEAD_DIM)
+        return qmc_fail(QMC_ERR_FORMAT, "%s: head_dim %d (hidden_size / num_attention_heads unless given) must be even and at most %d",
+                        label, c->head_dim, QMC_MAX_HEAD_DIM);
     const char *name = qmc_json_get_str(cfg, "_name_or_path");
     if (name) snprintf(m->name, sizeof m->name, "%s", name);
     return QMC_OK;
