@@ -31,12 +31,19 @@ BUILD   := build-san
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
-# libFuzzer build (clang): `make fuzz`, see fuzz/fuzz.mk and docs/fuzzing.md.
+# libFuzzer build (clang): `make fuzz`, see fuzz/fuzz.mk and docs/fuzzing.md;
+# FUZZ=cov: the same targets with source-based coverage (fuzz/coverage.sh).
 ifeq ($(FUZZ),1)
 BUILD   := build-fuzz
 CC      := clang
 CFLAGS  += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(FUZZ),cov)
+BUILD   := build-fuzz/cov
+CC      := clang
+CFLAGS  += -O1 -fsanitize=fuzzer-no-link -fprofile-instr-generate -fcoverage-mapping
+LDFLAGS += -fprofile-instr-generate
 endif
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/formats/*.c src/model/*.c src/quant/*.c \

@@ -8,14 +8,20 @@ FUZZ_SECONDS ?= 60
 FUZZ_JOBS    ?= 1
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 
-.PHONY: fuzz fuzz-build fuzz-bins
+.PHONY: fuzz fuzz-build fuzz-bins fuzz-coverage
 fuzz-build:
 	$(MAKE) FUZZ=1 fuzz-bins
 
 fuzz: fuzz-build
 	FUZZ_JOBS=$(FUZZ_JOBS) ./fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-ifeq ($(FUZZ),1)
+# Line coverage of the sources by a corpus (default: the seeds; FUZZ_CORPUS=DIR
+# for DIR/<target>/), see fuzz/coverage.sh.
+fuzz-coverage:
+	$(MAKE) FUZZ=cov fuzz-bins
+	./fuzz/coverage.sh $(FUZZ_TARGETS)
+
+ifneq ($(filter 1 cov,$(FUZZ)),)
 FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
 fuzz-bins: $(FUZZ_BINS)
 $(FUZZ_BINS): $(BUILD)/fuzz/%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/common.o $(BUILD)/fuzz/main.o $(BUILD)/libqmc.a

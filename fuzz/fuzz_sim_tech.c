@@ -45,11 +45,11 @@ static void simulate(const sim_hw *hw) {
 }
 
 QMC_FUZZ_TARGET(sim_tech) {
-    char *text = fuzz_cstring(data, size);
+    const char *text = (const char *)data;
     sim_hw *hw = malloc(sizeof *hw);
     FUZZ_CHECK(hw != NULL);
     sim_memory_tech mem;
-    int rc = sim_memory_parse(text, FUZZ_LABEL, "fuzz", &mem);
+    int rc = sim_memory_parse(text, size, FUZZ_LABEL, "fuzz", &mem);
     fuzz_check_status(rc, "sim_memory_parse");
     if (!rc) {
         *hw = *base_hw();
@@ -59,14 +59,14 @@ QMC_FUZZ_TARGET(sim_tech) {
         simulate(hw);
     }
     sim_link_tech link;
-    rc = sim_link_parse(text, FUZZ_LABEL, "fuzz", &link);
+    rc = sim_link_parse(text, size, FUZZ_LABEL, "fuzz", &link);
     fuzz_check_status(rc, "sim_link_parse");
     if (!rc) {
         *hw = *base_hw();
         hw->ucie = link;
         simulate(hw);
     }
-    rc = sim_platform_parse(text, FUZZ_LABEL, "fuzz", &hw->platform);
+    rc = sim_platform_parse(text, size, FUZZ_LABEL, "fuzz", &hw->platform);
     fuzz_check_status(rc, "sim_platform_parse");
     if (!rc) {
         sim_platform plat = hw->platform;
@@ -75,5 +75,4 @@ QMC_FUZZ_TARGET(sim_tech) {
         simulate(hw);
     }
     free(hw);
-    free(text);
 }

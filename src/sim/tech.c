@@ -173,11 +173,11 @@ static int parse_fields(const cJSON *o, const kind_desc *k, void *base, bool is_
     return QMC_OK;
 }
 
-/* Parse the text of one data file of the given kind. */
-static int parse_file(const char *text, const char *label, const char *kind, cJSON **out) {
-    cJSON *o = cJSON_Parse(text);
-    if (!o) return qmc_fail(QMC_ERR_FORMAT, "%s: not valid JSON (near byte %ld)", label,
-                            (long)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - text : 0));
+/* Parse the text of one data file (len bytes) of the given kind. */
+static int parse_file(const char *text, size_t len, const char *label, const char *kind, cJSON **out) {
+    const char *end = NULL;
+    cJSON *o = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (!o) return qmc_fail(QMC_ERR_FORMAT, "%s: not valid JSON (near byte %ld)", label, (long)(end && end >= text ? end - text : 0));
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
         return qmc_fail(QMC_ERR_FORMAT, "%s: top level must be an object", label);
@@ -214,12 +214,12 @@ static int read_named(const sim_datapath *dp, const char *subdir, const char *wh
     return sim_data_read(dp, rel, text, origin, origin_cap);
 }
 
-int sim_memory_parse(const char *text, const char *origin, const char *name, sim_memory_tech *t) {
+int sim_memory_parse(const char *text, size_t len, const char *origin, const char *name, sim_memory_tech *t) {
     memset(t, 0, sizeof *t);
     snprintf(t->origin, sizeof t->origin, "%s", origin);
     snprintf(t->name, sizeof t->name, "%s", name);
     cJSON *o = NULL;
-    int rc = parse_file(text, t->origin, "memory", &o);
+    int rc = parse_file(text, len, t->origin, "memory", &o);
     if (rc) return rc;
     const cJSON *vol = cJSON_GetObjectItemCaseSensitive(o, "volatile");
     if (!cJSON_IsBool(vol)) rc = qmc_fail(QMC_ERR_FORMAT, "%s: \"volatile\" must be true or false", t->origin);
@@ -236,12 +236,12 @@ int sim_memory_parse(const char *text, const char *origin, const char *name, sim
     return rc;
 }
 
-int sim_link_parse(const char *text, const char *origin, const char *name, sim_link_tech *t) {
+int sim_link_parse(const char *text, size_t len, const char *origin, const char *name, sim_link_tech *t) {
     memset(t, 0, sizeof *t);
     snprintf(t->origin, sizeof t->origin, "%s", origin);
     snprintf(t->name, sizeof t->name, "%s", name);
     cJSON *o = NULL;
-    int rc = parse_file(text, t->origin, "link", &o);
+    int rc = parse_file(text, len, t->origin, "link", &o);
     if (rc) return rc;
     if (!(rc = get_string(o, "title", t->origin, true, t->title, sizeof t->title)))
         rc = parse_fields(o, &k_kinds[1], t, false, t->origin);
@@ -255,7 +255,7 @@ static int load_memory(const sim_datapath *dp, const char *name, sim_memory_tech
     memset(t, 0, sizeof *t);
     int rc = read_named(dp, "tech", "memory technology", name, &text, origin, sizeof origin);
     if (rc) return rc;
-    rc = sim_memory_parse(text, origin, name, t);
+    rc = sim_memory_parse(text, strlen(text), origin, name, t);
     qmc_free(text);
     return rc;
 }
@@ -265,7 +265,7 @@ static int load_link(const sim_datapath *dp, const char *name, sim_link_tech *t)
     memset(t, 0, sizeof *t);
     int rc = read_named(dp, "tech", "link technology", name, &text, origin, sizeof origin);
     if (rc) return rc;
-    rc = sim_link_parse(text, origin, name, t);
+    rc = sim_link_parse(text, strlen(text), origin, name, t);
     qmc_free(text);
     return rc;
 }
@@ -297,12 +297,12 @@ static int parse_calibration(const cJSON *arr, sim_platform *p) {
     return QMC_OK;
 }
 
-int sim_platform_parse(const char *text, const char *origin, const char *name, sim_platform *p) {
+int sim_platform_parse(const char *text, size_t len, const char *origin, const char *name, sim_platform *p) {
     memset(p, 0, sizeof *p);
     snprintf(p->origin, sizeof p->origin, "%s", origin);
     snprintf(p->name, sizeof p->name, "%s", name);
     cJSON *o = NULL;
-    int rc = parse_file(text, p->origin, "platform", &o);
+    int rc = parse_file(text, len, p->origin, "platform", &o);
     if (rc) return rc;
     if (!(rc = get_string(o, "title", p->origin, true, p->title, sizeof p->title)) &&
         !(rc = get_string(o, "dram", p->origin, true, p->dram, sizeof p->dram)) &&
@@ -329,7 +329,7 @@ static int load_platform(const sim_datapath *dp, const char *spec, sim_platform 
         snprintf(name, sizeof name, "%s", spec);
     }
     if (rc) return rc;
-    rc = sim_platform_parse(text, origin, name, p);
+    rc = sim_platform_parse(text, strlen(text), origin, name, p);
     qmc_free(text);
     return rc;
 }
