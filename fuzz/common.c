@@ -1,4 +1,5 @@
 /* common.c — registry, checks and helpers shared by the fuzz targets. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "model/model.h"
 #include "model/tokenizer.h"
 #include "quant/qtensor.h"
+#include "sim/sim.h"
 
 #define MAX_TARGETS 64
 
@@ -163,4 +165,49 @@ void fuzz_exercise_model(const qmc_model *cm) {
         qmc_session_free(s);
     }
     if (m->tok) fuzz_exercise_tokenizer(m->tok);
+}
+
+void fuzz_model_buffer(const uint8_t *data, size_t size) {
+    qmc_model *m = NULL;
+    int rc = qmc_model_from_buffer(data, size, FUZZ_LABEL, &m);
+    fuzz_check_status(rc, "qmc_model_from_buffer");
+    if (rc) {
+        FUZZ_CHECK(m == NULL);
+        return;
+    }
+    fuzz_exercise_model(m);
+    qmc_model_free(m);
+}
+
+const void *fuzz_builtin_hw(void) {
+    static sim_hw hw;
+    static int ready;
+    if (!ready) {
+        sim_datapath dp;
+        if (sim_datapath_init(&dp, NULL) || sim_hw_load(&dp, "jetson-orin-nano", &hw))
+            fuzz_abort("cannot load the built-in hardware: %s", qmc_errmsg());
+        ready = 1;
+    }
+    return &hw;
+}
+
+void fuzz_simulate(const void *workload, const void *hardware) {
+    const sim_workload *w = workload;
+    const sim_hw *hw = hardware;
+    sim_params p;
+    sim_params_default(&p);
+    p.prompt = 16;
+    p.gen = 4;
+    p.dse_max_channels = 4;
+    p.dse_max_arrays = 8;
+    for (int a = 0; a < SIM_ARCH_COUNT; a++) {
+        sim_result r;
+        int rc = sim_run(w, hw, &p, (sim_arch)a, &r);
+        fuzz_check_result(rc, "sim_run");
+        if (rc) continue;
+        FUZZ_CHECK(isfinite(r.tok_latency_s) && r.tok_latency_s >= 0);
+        FUZZ_CHECK(isfinite(r.tok_energy_j) && r.tok_energy_j >= 0);
+        FUZZ_CHECK(isfinite(r.total_s) && isfinite(r.total_j));
+        FUZZ_CHECK(isfinite(r.bpw_stored) && r.bpw_stored > 0);
+    }
 }

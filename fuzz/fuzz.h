@@ -86,5 +86,14 @@ void fuzz_exercise_tokenizer(const struct qmc_tokenizer *t);
 void fuzz_exercise_tensor(const struct qmc_tensor *t);
 /* Decode the model's tensors, run a two-token forward pass, use its tokenizer. */
 void fuzz_exercise_model(const struct qmc_model *m);
+/* A model held in the input (qmc_model_from_buffer: GGUF or llama2.c by the
+ * magic), exercised when it loads. */
+void fuzz_model_buffer(const uint8_t *data, size_t size);
+
+/* The simulator's built-in hardware (embedded data files, jetson-orin-nano): a sim_hw. */
+const void *fuzz_builtin_hw(void);
+/* Simulate a sim_workload on a sim_hw with every architecture (short run,
+ * small DSE): each either fails cleanly or gives finite, non-negative results. */
+void fuzz_simulate(const void *workload, const void *hw);
 
 #endif

@@ -9,16 +9,6 @@ static bool inside(const void *p, uint64_t n, const uint8_t *data, size_t size) 
     return b >= data && b <= data + size && n <= (uint64_t)(data + size - b);
 }
 
-static int elem_size(gguf_type t) {
-    switch (t) {
-    case GGUF_TYPE_UINT8: case GGUF_TYPE_INT8: case GGUF_TYPE_BOOL: return 1;
-    case GGUF_TYPE_UINT16: case GGUF_TYPE_INT16: return 2;
-    case GGUF_TYPE_UINT32: case GGUF_TYPE_INT32: case GGUF_TYPE_FLOAT32: return 4;
-    case GGUF_TYPE_UINT64: case GGUF_TYPE_INT64: case GGUF_TYPE_FLOAT64: return 8;
-    default: return 0;
-    }
-}
-
 QMC_FUZZ_TARGET(gguf) {
     gguf_ctx *g = NULL;
     int rc = gguf_parse(data, size, FUZZ_LABEL, &g);
@@ -49,8 +39,8 @@ QMC_FUZZ_TARGET(gguf) {
             if (kv->arr_type == GGUF_TYPE_STRING)
                 for (uint64_t k = 0; k < kv->arr_n; k++) FUZZ_CHECK(inside(kv->arr_str[k].s, kv->arr_str[k].len, data, size));
             else
-                FUZZ_CHECK(elem_size(kv->arr_type) > 0 &&
-                           inside(kv->arr_data, kv->arr_n * (uint64_t)elem_size(kv->arr_type), data, size));
+                FUZZ_CHECK(gguf_type_size(kv->arr_type) > 0 &&
+                           inside(kv->arr_data, kv->arr_n * (uint64_t)gguf_type_size(kv->arr_type), data, size));
         }
         fuzz_check_result(gguf_copy_kv(w, kv), "gguf_copy_kv");
     }

@@ -83,13 +83,4 @@ int openat(int dirfd, const char *path, int flags, ...) {
     return real(dirfd, path, flags, mode);
 }
 
-int openat64(int dirfd, const char *path, int flags, ...) {
-    mode_t mode = 0;
-    if (flags & (O_CREAT | __O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = (mode_t)va_arg(ap, int);
-        va_end(ap);
-    }
-    return openat(dirfd, path, flags, mode);
-}
+int openat64(int dirfd, const char *path, int flags, ...) __attribute__((alias("openat")));

@@ -56,7 +56,7 @@ static const char *k_gguf_type_names[GGUF_TYPE_COUNT] = {
 
 const char *gguf_type_name(gguf_type t) { return (unsigned)t < GGUF_TYPE_COUNT ? k_gguf_type_names[t] : "?"; }
 
-static int scalar_size(gguf_type t) {
+int gguf_type_size(gguf_type t) {
     switch (t) {
     case GGUF_TYPE_UINT8: case GGUF_TYPE_INT8: case GGUF_TYPE_BOOL: return 1;
     case GGUF_TYPE_UINT16: case GGUF_TYPE_INT16: return 2;
@@ -98,7 +98,7 @@ static int rd_str(rd *r, gguf_str *s) {
 }
 
 static int read_value(rd *r, gguf_kv *kv, gguf_type t) {
-    int sz = scalar_size(t);
+    int sz = gguf_type_size(t);
     if (sz) {
         uint8_t raw[8] = {0};
         int rc = rd_bytes(r, raw, (size_t)sz);
@@ -145,7 +145,7 @@ static int read_value(rd *r, gguf_kv *kv, gguf_type t) {
         }
         return QMC_OK;
     }
-    int esz = scalar_size((gguf_type)at);
+    int esz = gguf_type_size((gguf_type)at);
     if (!esz)
         return qmc_fail(QMC_ERR_FORMAT, "%s: GGUF key '%s': arrays of type %u are not allowed", r->label,
                         kv->key, at);
@@ -465,7 +465,7 @@ static int set_scalar(gguf_writer *w, const char *key, gguf_type t, const void *
     wkv *s = kv_slot(w, key);
     if (!s) return QMC_ERR_NOMEM;
     s->type = t;
-    memcpy(s->scalar, v, (size_t)scalar_size(t));
+    memcpy(s->scalar, v, (size_t)gguf_type_size(t));
     if (t == GGUF_TYPE_UINT32 && strcmp(key, "general.alignment") == 0) {
         uint32_t a;
         memcpy(&a, v, 4);
@@ -497,7 +497,7 @@ static int set_str_n(gguf_writer *w, const char *key, const char *v, uint64_t n)
 int gguf_set_str(gguf_writer *w, const char *key, const char *v) { return set_str_n(w, key, v, strlen(v)); }
 
 int gguf_set_arr(gguf_writer *w, const char *key, gguf_type t, const void *data, uint64_t n) {
-    int esz = scalar_size(t);
+    int esz = gguf_type_size(t);
     if (!esz) return qmc_fail(QMC_ERR_ARG, "gguf_set_arr: bad element type");
     wkv *s = kv_slot(w, key);
     if (!s) return QMC_ERR_NOMEM;
@@ -547,7 +547,7 @@ int gguf_copy_kv(gguf_writer *w, const gguf_kv *kv) {
         return gguf_set_arr(w, kv->key, kv->arr_type, kv->arr_data, kv->arr_n);
     default: {
         uint8_t raw[8] = {0};
-        int sz = scalar_size(kv->type);
+        int sz = gguf_type_size(kv->type);
         switch (kv->type) {
         case GGUF_TYPE_FLOAT32: { float f = (float)kv->v.f; memcpy(raw, &f, 4); break; }
         case GGUF_TYPE_FLOAT64: memcpy(raw, &kv->v.f, 8); break;
@@ -622,7 +622,7 @@ int gguf_write(gguf_writer *w, const char *path, void (*progress)(void *, double
             uint32_t at = k->arr_type;
             if (!(rc = qmc_out_write(o, &at, 4)) && !(rc = qmc_out_write(o, &k->arr_n, 8)))
                 rc = qmc_out_write(o, k->arr_data, k->arr_bytes);
-        } else rc = qmc_out_write(o, k->scalar, (size_t)scalar_size(k->type));
+        } else rc = qmc_out_write(o, k->scalar, (size_t)gguf_type_size(k->type));
         if (rc) goto fail;
     }
     uint64_t off = 0;

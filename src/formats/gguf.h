@@ -76,6 +76,8 @@ bool gguf_get_bool(const gguf_ctx *g, const char *key, bool *out);
 /* NUL-terminated copy into buf (truncated); false if missing / not a string. */
 bool gguf_get_str(const gguf_ctx *g, const char *key, char *buf, size_t cap);
 const char *gguf_type_name(gguf_type t);
+/* Bytes of one value of scalar type t (0 for strings, arrays, unknown types). */
+int gguf_type_size(gguf_type t);
 
 /* ggml tensor types: name, block size and bytes per block (all known types,
  * so files with types qmc cannot compute are still parsed and reported). */

@@ -249,23 +249,12 @@ int sim_link_parse(const char *text, size_t len, const char *origin, const char 
     return rc;
 }
 
-/* Read tech/<name>.json and parse it with the parser of its kind. */
-static int load_memory(const sim_datapath *dp, const char *name, sim_memory_tech *t) {
+/* Read tech/<name>.json and parse it as a memory (mem) or a link (link). */
+static int load_tech(const sim_datapath *dp, const char *name, sim_memory_tech *mem, sim_link_tech *link) {
     char *text = NULL, origin[4096];
-    memset(t, 0, sizeof *t);
-    int rc = read_named(dp, "tech", "memory technology", name, &text, origin, sizeof origin);
+    int rc = read_named(dp, "tech", mem ? "memory technology" : "link technology", name, &text, origin, sizeof origin);
     if (rc) return rc;
-    rc = sim_memory_parse(text, strlen(text), origin, name, t);
-    qmc_free(text);
-    return rc;
-}
-
-static int load_link(const sim_datapath *dp, const char *name, sim_link_tech *t) {
-    char *text = NULL, origin[4096];
-    memset(t, 0, sizeof *t);
-    int rc = read_named(dp, "tech", "link technology", name, &text, origin, sizeof origin);
-    if (rc) return rc;
-    rc = sim_link_parse(text, strlen(text), origin, name, t);
+    rc = mem ? sim_memory_parse(text, strlen(text), origin, name, mem) : sim_link_parse(text, strlen(text), origin, name, link);
     qmc_free(text);
     return rc;
 }
@@ -338,10 +327,10 @@ int sim_hw_load(const sim_datapath *dp, const char *platform, sim_hw *hw) {
     memset(hw, 0, sizeof *hw);
     int rc;
     if ((rc = load_platform(dp, platform, &hw->platform))) return rc;
-    if ((rc = load_memory(dp, hw->platform.dram, &hw->dram)) || (rc = load_memory(dp, "mram", &hw->mram)) ||
-        (rc = load_memory(dp, "reram-mlc3", &hw->reram3)) || (rc = load_memory(dp, "reram-mlc2", &hw->reram2)) ||
-        (rc = load_memory(dp, hw->platform.flash, &hw->flash)) || (rc = load_memory(dp, "sram", &hw->sram)) ||
-        (rc = load_link(dp, "ucie3", &hw->ucie)) || (rc = load_link(dp, "nvm-bus", &hw->nvm_bus)))
+    if ((rc = load_tech(dp, hw->platform.dram, &hw->dram, NULL)) || (rc = load_tech(dp, "mram", &hw->mram, NULL)) ||
+        (rc = load_tech(dp, "reram-mlc3", &hw->reram3, NULL)) || (rc = load_tech(dp, "reram-mlc2", &hw->reram2, NULL)) ||
+        (rc = load_tech(dp, hw->platform.flash, &hw->flash, NULL)) || (rc = load_tech(dp, "sram", &hw->sram, NULL)) ||
+        (rc = load_tech(dp, "ucie3", NULL, &hw->ucie)) || (rc = load_tech(dp, "nvm-bus", NULL, &hw->nvm_bus)))
         return rc;
     return sim_hw_validate(hw);
 }
