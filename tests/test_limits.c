@@ -223,6 +223,25 @@ static void test_config_claims(void **state) {
     qmc_set_alloc_cap(0);
 }
 
+/* A tokenizer.json whose pre-tokenizer regex backtracks catastrophically:
+ * PCRE2's match limit stops it, and encoding fails with a format error. */
+static void test_regex_limit(void **state) {
+    const char *json = "{\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":"
+                       "{\"Regex\":\"(\\\\w+\\\\s?)*$\"},\"behavior\":\"Isolated\"},{\"type\":\"ByteLevel\",\"use_regex\":false}]},"
+                       "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"!\":2,\"\\u0120\":3},\"merges\":[]}}";
+    qmc_tokenizer *t = NULL;
+    assert_int_equal(qmc_tok_parse_hf(json, strlen(json), "t.json", &t), 0);
+    char text[80];
+    memset(text, 'a', 60);
+    strcpy(text + 60, " ab!");
+    int32_t *toks = NULL;
+    int64_t n = 0;
+    assert_int_equal(qmc_tok_encode(t, text, strlen(text), false, &toks, &n), QMC_ERR_FORMAT);
+    assert_string_equal(qmc_errmsg(), "pre-tokenizer regex failed: match limit exceeded");
+    assert_null(toks);
+    qmc_tok_free(t);
+}
+
 /* The cap's own error: one line with the request, the cap and what is in use. */
 static void test_cap_message(void **state) {
     size_t live = qmc_alloc_live();
@@ -275,7 +294,8 @@ int main(void) {
         cmocka_unit_test(test_gguf_counts),    cmocka_unit_test(test_gguf_dims),
         cmocka_unit_test(test_packed_shape),   cmocka_unit_test(test_llama2c_header),
         cmocka_unit_test(test_tokenizer_counts), cmocka_unit_test(test_safetensors_claims),
-        cmocka_unit_test(test_config_claims),  cmocka_unit_test(test_cap_message),
+        cmocka_unit_test(test_config_claims),  cmocka_unit_test(test_regex_limit),
+        cmocka_unit_test(test_cap_message),
         cmocka_unit_test(test_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
