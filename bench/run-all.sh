@@ -2,7 +2,7 @@
 # bench/run-all.sh — every benchmark of the repository, one after the other.
 set -eu
 cd "$(dirname "$0")/.."
-for b in engine rss tokenize dse; do
+for b in engine rss tokenize dse zeroshot; do
     echo "== bench/$b.sh"
     "./bench/$b.sh"
     echo

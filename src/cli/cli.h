@@ -58,6 +58,7 @@ char *cli_read_text(const char *cmd, const char *path, size_t *len);
 /* Subcommands. */
 int cmd_generate(int argc, char **argv);
 int cmd_ppl(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);

@@ -12,6 +12,7 @@ typedef struct {
 static const command k_commands[] = {
     {"generate", cmd_generate, "generate text from a prompt"},
     {"ppl", cmd_ppl, "perplexity of a text file (llama.cpp or full protocol), KL vs a base model"},
+    {"eval", cmd_eval, "zero-shot tasks (HellaSwag, ARC, BoolQ, ...) scored as lm-evaluation-harness"},
     {"convert", cmd_convert, "write any supported model as GGUF (F32 or F16)"},
     {"synth", cmd_synth, "write a model with random heavy-tailed weights and a real model's shapes"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
