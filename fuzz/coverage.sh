@@ -26,6 +26,7 @@ files_for() {
     hf_dir) echo src/model/hf_model.c src/formats/safetensors.c src/model/tokenizer_hf.c ;;
     sim_tech) echo src/sim/tech.c ;;
     sim_config) echo src/sim/workload.c ;;
+    tasks) echo src/eval/tasks.c src/eval/task_layouts.c ;;
     *) ls src/*/*.c | grep -i "$(echo "$1" | sed 's/_.*//')" || true ;;
     esac
 }

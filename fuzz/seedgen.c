@@ -281,6 +281,45 @@ static void write_index(void) {
     write_text("st_index", "one-shard.json", "{\"weight_map\":{\"a\":\"model.safetensors\",\"b\":\"model.safetensors\"}}");
 }
 
+/* Zero-shot task files in the three layouts, with the variants the parsers
+ * handle (written by hand, as tests/test_tasks.c does). */
+static void write_tasks(void) {
+    write_text("tasks", "foundry-choice.jsonl",
+               "{\"query\": \"The sky is\", \"choices\": [\"blue\", \"green\", \"\\u00e9t\\u00e9\"], \"gold\": 0}\n"
+               "{\"query\": \"Q2 \", \"choices\": [\"x\", \"yy\"], \"gold\": 1}\r\n"
+               "\n"
+               "{\"query\": \"bad\", \"choices\": [\"a\"], \"gold\": 3}\n");
+    write_text("tasks", "foundry-partial.jsonl",
+               "{\"context_options\": [\"Anna helped Ben because Anna\", \"Anna helped Ben because Ben\"], "
+               "\"continuation\": \"was kind.\", \"gold\": 0}\n"
+               "{\"context_options\": [\"x\", \"y\"], \"continuation\": \"z\", \"gold\": 1}\n");
+    write_text("tasks", "foundry-target.jsonl",
+               "{\"context\": \"It was a dark and stormy\", \"continuation\": \"night\"}\n"
+               "{\"context\": \"Once upon a\", \"continuation\": \"time\"}\n");
+    write_text("tasks", "foundry-boolq.jsonl",
+               "{\"query\": \"Passage: Water is wet.\\nQuestion: is water wet?\", \"choices\": [\"no\", \"yes\"], \"gold\": 1}\n");
+    write_text("tasks", "foundry-piqa.jsonl",
+               "{\"query\": \"Question: open a jar\\n\", \"choices\": [\"twist the lid\", \"push the lid\"], \"gold\": 0}\n");
+    write_text("tasks", "hellaswag.txt",
+               "Removing ice from car: Then, the man writes over the snow covering the window of a car, and a woman\n"
+               "3\n"
+               "uses a shovel. [title] Clear snow.\n"
+               "sits in the car.\n"
+               "stands up.  [header] Step two\n"
+               "paints the car.\n"
+               "Baking cookies: A woman mixes flour\n"
+               "0\n"
+               "and bakes them.\n"
+               "b\n"
+               "c\n"
+               "d\n");
+    write_text("tasks", "arc.jsonl",
+               "{\"id\": \"Mercury_1\", \"question\": \"Which is a gas?\", \"choices\": {\"text\": [\"ice\", \"steam\", \"rock\", \"wood\"], "
+               "\"label\": [\"A\", \"B\", \"C\", \"D\"]}, \"answerKey\": \"B\"}\n"
+               "{\"id\": \"NYSED_2\", \"question\": \"Pick one\", \"choices\": {\"text\": [\"x\", \"y\", \"z\"], "
+               "\"label\": [\"1\", \"2\", \"3\"]}, \"answerKey\": \"3\"}\n");
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: seedgen OUTDIR\n");
@@ -381,5 +420,6 @@ int main(int argc, char **argv) {
     qmc_model_free(ml);
 
     write_index();
+    write_tasks();
     return 0;
 }
