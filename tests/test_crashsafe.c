@@ -139,8 +139,9 @@ static void enospc_gguf(bool no_tmpfile) {
 static void test_enospc_gguf(void **state) { enospc_gguf(false); }
 static void test_enospc_gguf_named_tmp(void **state) { enospc_gguf(true); }
 
-/* A Hugging Face directory is several files, each written crash-safely:
- * after a full disk every file is complete, the previous or the new version. */
+/* A Hugging Face directory is several files: they are written into a hidden
+ * staging directory and moved into place only when all are complete, so a
+ * full disk at any point leaves every previous file as it was. */
 static void test_enospc_hf_dir(void **state) {
     const char *dir = make_dir("hf-out");
     const char *ref = tu_tmp("hf-ref");
@@ -149,35 +150,42 @@ static void test_enospc_hf_dir(void **state) {
     assert_int_equal(tu_run(NULL, "%s convert %s -o %s --format hf --outtype f32", tu_qmc(), STORIES, dir), 0);
     assert_int_equal(tu_run(NULL, "%s convert %s -o %s --format hf --outtype f16", tu_qmc(), STORIES, ref), 0);
     char *prev[5], *next[5];
-    size_t prev_len[5], next_len[5];
+    size_t prev_len[5], next_len[5], total = 0;
     char path[4200];
     for (int i = 0; files[i]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         prev[i] = slurp(path, &prev_len[i]);
         snprintf(path, sizeof path, "%s/%s", ref, files[i]);
         next[i] = slurp(path, &next_len[i]);
+        total += next_len[i];
     }
-    /* cuts inside the weights (written first), and past them inside the tokenizer files */
-    const long long cuts[] = {0, 4096, (long long)next_len[2] / 2, (long long)next_len[2] + 100};
+    /* cuts inside the weights (written first), inside the tokenizer files after
+     * them, and one byte short of everything */
+    const long long cuts[] = {0, 4096, (long long)next_len[2] / 2, (long long)next_len[2] + 100, (long long)total - 1};
     char extra[256], *msg;
     for (size_t c = 0; c < QMC_ARRAY_LEN(cuts); c++) {
         int rc = tu_run(&msg, "%s %s convert %s -o %s --format hf --outtype f16", fault_env(cuts[c], false), tu_qmc(), STORIES, dir);
         if (rc != 1) fail_msg("ENOSPC after %lld bytes: exit %d: %s", cuts[c], rc, msg);
         expect_one_line(msg, "qmc convert: ", "No space left on device");
+        if (strstr(msg, ".qmc-new")) fail_msg("the error names the staging directory: %s", msg);
         free(msg);
         for (int i = 0; files[i]; i++) {
             snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-            bool old = same_bytes(path, prev[i], prev_len[i]), now = same_bytes(path, next[i], next_len[i]);
-            if (!old && !now) fail_msg("ENOSPC after %lld bytes: %s is neither the previous nor the new file", cuts[c], files[i]);
-            /* nothing is replaced before the weights are complete */
-            if (cuts[c] < (long long)next_len[2] && !old) fail_msg("ENOSPC after %lld bytes replaced %s", cuts[c], files[i]);
+            if (!same_bytes(path, prev[i], prev_len[i])) fail_msg("ENOSPC after %lld bytes changed %s", cuts[c], files[i]);
         }
         if (extra_entries(dir, files, extra, sizeof extra)) fail_msg("ENOSPC left '%s' in %s", extra, dir);
     }
+    /* with room for everything, every file is replaced */
+    assert_int_equal(tu_run(NULL, "%s %s convert %s -o %s --format hf --outtype f16", fault_env((long long)total, false), tu_qmc(),
+                            STORIES, dir),
+                     0);
     for (int i = 0; files[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        assert_true(same_bytes(path, next[i], next_len[i]));
         qmc_free(prev[i]);
         qmc_free(next[i]);
     }
+    assert_int_equal(extra_entries(dir, files, extra, sizeof extra), 0);
 }
 
 /* ---- SIGKILL mid-write ------------------------------------------------------------- */

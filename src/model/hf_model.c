@@ -7,9 +7,12 @@
  * owned F32 copies.  HF Llama and Qwen2 use half-split RoPE (QMC_ROPE_NEOX).
  * Writing un-permutes the Q/K rows of adjacent-pair RoPE models (llama2.c,
  * GGUF llama) into HF's order, so the directory computes the same logits. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "formats/jsonfile.h"
 #include "formats/safetensors.h"
@@ -517,6 +520,57 @@ static int write_generation_config(const qmc_model *m, const char *path) {
     return rc;
 }
 
+/* ---- staging ------------------------------------------------------------------ */
+
+/* Move every file of stage into dir (config.json last) and sync dir. */
+static int publish_stage(const char *stage, const char *dir) {
+    DIR *d = opendir(stage);
+    if (!d) return qmc_fail(QMC_ERR_IO, "%s: cannot read directory: %s", stage, strerror(errno));
+    char names[16][64];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 16)
+        if (e->d_name[0] != '.' && strlen(e->d_name) < sizeof names[0]) snprintf(names[n++], sizeof names[0], "%s", e->d_name);
+    closedir(d);
+    int rc = QMC_OK;
+    for (int pass = 0; pass < 2 && !rc; pass++)
+        for (int i = 0; i < n && !rc; i++) {
+            if ((strcmp(names[i], "config.json") == 0) != (pass == 1)) continue;
+            char from[4200], to[4200];
+            qmc_path_join(from, sizeof from, stage, names[i]);
+            qmc_path_join(to, sizeof to, dir, names[i]);
+            if (rename(from, to) != 0) rc = qmc_fail(QMC_ERR_IO, "%s: cannot move into place: %s", to, strerror(errno));
+        }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    return rc;
+}
+
+/* Remove the staging directory and whatever is left in it. */
+static void remove_stage(const char *stage) {
+    DIR *d = opendir(stage);
+    if (d) {
+        int fd = dirfd(d);
+        struct dirent *e;
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) unlinkat(fd, e->d_name, 0);
+        closedir(d);
+    }
+    rmdir(stage);
+}
+
+/* Errors name the files as they will be called in dir, not in the stage. */
+static void unstage_error(int rc, const char *stage, const char *dir) {
+    char msg[2048];
+    snprintf(msg, sizeof msg, "%s", qmc_errmsg());
+    const char *at = strstr(msg, stage);
+    if (!at) return;
+    qmc_fail(rc, "%.*s%s%s", (int)(at - msg), msg, dir, at + strlen(stage));
+}
+
 static int check_packed(qmc_model *m, qmc_tensor *t, int layer, void *user) {
     if (t->type != QMC_TYPE_PACKED) return QMC_OK;
     return qmc_fail(QMC_ERR_UNSUPPORTED, "%s: tensor '%s' is packed (%s); Hugging Face directories hold F32, F16 or BF16 weights",
@@ -544,14 +598,23 @@ int qmc_model_save_hf(const qmc_model *m, const char *dir, qmc_write_type type) 
     }
     if (!qmc_is_dir(dir) && mkdir(dir, 0755) != 0 && errno != EEXIST)
         return qmc_fail(QMC_ERR_IO, "%s: cannot create directory: %s", dir, strerror(errno));
-    /* each file is written to a temporary and renamed; config.json comes last,
-     * so a new directory only becomes loadable once everything is in place */
-    char path[4096];
-    qmc_path_join(path, sizeof path, dir, "model.safetensors");
-    if ((rc = write_weights(m, path, type))) return rc;
-    if (m->tok && (rc = qmc_tok_save_hf(m->tok, dir))) return rc;
-    qmc_path_join(path, sizeof path, dir, "generation_config.json");
-    if ((rc = write_generation_config(m, path))) return rc;
-    qmc_path_join(path, sizeof path, dir, "config.json");
-    return write_config(m, path, type);
+    /* Every file is written (crash-safely) into a hidden staging directory
+     * inside dir and only then moved into place, config.json last: a failure
+     * while writing (a full disk) leaves dir as it was, and a new directory
+     * only becomes loadable once everything is in place. */
+    char stage[4096], path[4200];
+    snprintf(path, sizeof path, ".qmc-new.%d", (int)getpid());
+    qmc_path_join(stage, sizeof stage, dir, path);
+    if (mkdir(stage, 0755) != 0) return qmc_fail(QMC_ERR_IO, "%s: cannot create directory: %s", stage, strerror(errno));
+    qmc_path_join(path, sizeof path, stage, "model.safetensors");
+    rc = write_weights(m, path, type);
+    if (!rc && m->tok) rc = qmc_tok_save_hf(m->tok, stage);
+    qmc_path_join(path, sizeof path, stage, "generation_config.json");
+    if (!rc) rc = write_generation_config(m, path);
+    qmc_path_join(path, sizeof path, stage, "config.json");
+    if (!rc) rc = write_config(m, path, type);
+    if (!rc) rc = publish_stage(stage, dir);
+    if (rc) unstage_error(rc, stage, dir);
+    remove_stage(stage);
+    return rc;
 }
