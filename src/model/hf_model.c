@@ -529,8 +529,10 @@ static int publish_stage(const char *stage, const char *dir) {
     char names[16][64];
     int n = 0;
     struct dirent *e;
-    while ((e = readdir(d)) && n < 16)
-        if (e->d_name[0] != '.' && strlen(e->d_name) < sizeof names[0]) snprintf(names[n++], sizeof names[0], "%s", e->d_name);
+    while ((e = readdir(d)) && n < 16) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] != '.' && len < sizeof names[0]) memcpy(names[n++], e->d_name, len + 1);
+    }
     closedir(d);
     int rc = QMC_OK;
     for (int pass = 0; pass < 2 && !rc; pass++)
