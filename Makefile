@@ -31,6 +31,20 @@ BUILD   := build-san
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
+# libFuzzer build (clang): `make fuzz`, see fuzz/fuzz.mk and docs/fuzzing.md;
+# FUZZ=cov: the same targets with source-based coverage (fuzz/coverage.sh).
+ifeq ($(FUZZ),1)
+BUILD   := build-fuzz
+CC      := clang
+CFLAGS  += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(FUZZ),cov)
+BUILD   := build-fuzz/cov
+CC      := clang
+CFLAGS  += -O1 -fsanitize=fuzzer-no-link -fprofile-instr-generate -fcoverage-mapping
+LDFLAGS += -fprofile-instr-generate
+endif
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/formats/*.c src/model/*.c src/quant/*.c \
                                src/device/*.c src/engine/*.c src/eval/*.c src/sim/*.c))
@@ -65,7 +79,16 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/testutil.o $(BUILD)/libqmc.a
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/tests/testutil.o $(BUILD)/libqmc.a $(LDLIBS)
 
-test: $(TEST_BIN) $(BUILD)/qmc
+# test_regress replays the fuzz targets' regression inputs and seed corpora.
+FUZZ_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard fuzz/fuzz_*.c)) fuzz/common.c)
+$(BUILD)/tests/test_regress: $(BUILD)/tests/test_regress.o $(FUZZ_OBJ) $(BUILD)/tests/testutil.o $(BUILD)/libqmc.a
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libqmc.a $(LDLIBS)
+# LD_PRELOAD fault injection for test_crashsafe: ENOSPC after N bytes, no O_TMPFILE
+$(BUILD)/tests/fsfault.so: tests/fsfault.c
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC -O1 -Wall -Wextra -o $@ $< -ldl
+
+test: $(TEST_BIN) $(BUILD)/qmc $(BUILD)/tests/fsfault.so
 	QMC_BIN=$(BUILD)/qmc ./tests/run-tests.sh $(TEST_BIN)
 
 # STREAM-like bandwidth probe: built for this CPU, outside the library.
@@ -80,7 +103,9 @@ $(BUILD)/bench/noise_inject_speed: bench/noise_inject_speed.c $(BUILD)/libqmc.a
 bench: $(BUILD)/qmc bench-tools
 	./bench/run-all.sh
 
+include fuzz/fuzz.mk
+
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d) $(BUILD)/tests/testutil.d
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d) $(BUILD)/tests/testutil.d $(FUZZ_OBJ:.o=.d)

@@ -161,8 +161,8 @@ int qmc_task_problem(qmc_task_set *t, bool strict, int64_t line, const char *fmt
 /* ---- loading ------------------------------------------------------------------ */
 
 /* Layout of a file from its first non-blank line. */
-static qmc_task_format detect_format(const qmc_mapped_file *f) {
-    const char *p = (const char *)f->data, *end = p + f->size;
+static qmc_task_format detect_format(const char *data, size_t size) {
+    const char *p = data, *end = p + size;
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) p++;
     if (p == end) return QMC_TASK_FMT_FOUNDRY; /* empty: reported as "no examples" */
     if (*p != '{') return QMC_TASK_FMT_HELLASWAG;
@@ -183,23 +183,27 @@ int qmc_task_load_file(const char *path, qmc_task_format fmt, qmc_task_prompt pr
     qmc_mapped_file f;
     int rc = qmc_map_file(path, &f);
     if (rc) return rc;
+    rc = qmc_task_parse((const char *)f.data, f.size, path, fmt, prompt, strict, out);
+    qmc_unmap_file(&f);
+    return rc;
+}
+
+int qmc_task_parse(const char *data, size_t size, const char *path, qmc_task_format fmt, qmc_task_prompt prompt,
+                   bool strict, qmc_task_set **out) {
+    *out = NULL;
+    int rc;
     qmc_task_set *t = qmc_alloc(1, sizeof *t);
-    if (!t) {
-        qmc_unmap_file(&f);
-        return QMC_ERR_NOMEM;
-    }
+    if (!t) return QMC_ERR_NOMEM;
     snprintf(t->path, sizeof t->path, "%s", path);
     snprintf(t->name, sizeof t->name, "%s", qmc_basename(path));
-    t->format = fmt == QMC_TASK_FMT_AUTO ? detect_format(&f) : fmt;
+    t->format = fmt == QMC_TASK_FMT_AUTO ? detect_format(data, size) : fmt;
     t->report_acc_norm = true;
-    const char *data = (const char *)f.data;
     switch (t->format) {
-    case QMC_TASK_FMT_FOUNDRY: rc = qmc_parse_foundry(t, data, f.size, prompt, strict); break;
-    case QMC_TASK_FMT_HELLASWAG: rc = qmc_parse_hellaswag(t, data, f.size, strict); break;
-    case QMC_TASK_FMT_ARC: rc = qmc_parse_arc(t, data, f.size, strict); break;
+    case QMC_TASK_FMT_FOUNDRY: rc = qmc_parse_foundry(t, data, size, prompt, strict); break;
+    case QMC_TASK_FMT_HELLASWAG: rc = qmc_parse_hellaswag(t, data, size, strict); break;
+    case QMC_TASK_FMT_ARC: rc = qmc_parse_arc(t, data, size, strict); break;
     default: rc = qmc_fail(QMC_ERR_ARG, "%s: unknown layout %d", path, (int)t->format);
     }
-    qmc_unmap_file(&f);
     if (!rc && t->problems.failed) rc = qmc_fail(QMC_ERR_NOMEM, "%s: out of memory", path);
     if (!rc && t->n_examples == 0)
         rc = t->n_skipped ? qmc_fail(QMC_ERR_FORMAT, "%s: no valid examples (%lld bad: %.300s)", path,

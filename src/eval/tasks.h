@@ -103,6 +103,10 @@ int  qmc_task_load(const char *name_or_file, const qmc_task_load_opts *o, qmc_ta
 /* Load one file in a given layout (AUTO detects) with a prompt transform. */
 int  qmc_task_load_file(const char *path, qmc_task_format fmt, qmc_task_prompt prompt, bool strict,
                         qmc_task_set **out);
+/* The parser behind qmc_task_load_file: a file's bytes, `path` naming it in
+ * messages (data need not be NUL-terminated). */
+int  qmc_task_parse(const char *data, size_t size, const char *path, qmc_task_format fmt, qmc_task_prompt prompt,
+                    bool strict, qmc_task_set **out);
 void qmc_task_free(qmc_task_set *t);
 
 /* Named tasks: name, aliases, file under the data directory, layout. */

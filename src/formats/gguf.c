@@ -41,7 +41,8 @@ bool ggml_tensor_nbytes(uint32_t type, const int64_t ne[4], uint64_t *out) {
     if (!ggml_type_known(type)) return false;
     const ggml_type_desc *d = &k_types[type];
     if (ne[0] % d->blck) return false;
-    int64_t n = ne[0] / d->blck * d->size, t;
+    int64_t n, t;
+    if (!qmc_mul_ok(ne[0] / d->blck, d->size, &n)) return false;
     for (int i = 1; i < 4; i++) {
         if (!qmc_mul_ok(n, ne[i], &t)) return false;
         n = t;
@@ -55,7 +56,7 @@ static const char *k_gguf_type_names[GGUF_TYPE_COUNT] = {
 
 const char *gguf_type_name(gguf_type t) { return (unsigned)t < GGUF_TYPE_COUNT ? k_gguf_type_names[t] : "?"; }
 
-static int scalar_size(gguf_type t) {
+int gguf_type_size(gguf_type t) {
     switch (t) {
     case GGUF_TYPE_UINT8: case GGUF_TYPE_INT8: case GGUF_TYPE_BOOL: return 1;
     case GGUF_TYPE_UINT16: case GGUF_TYPE_INT16: return 2;
@@ -97,7 +98,7 @@ static int rd_str(rd *r, gguf_str *s) {
 }
 
 static int read_value(rd *r, gguf_kv *kv, gguf_type t) {
-    int sz = scalar_size(t);
+    int sz = gguf_type_size(t);
     if (sz) {
         uint8_t raw[8] = {0};
         int rc = rd_bytes(r, raw, (size_t)sz);
@@ -144,7 +145,7 @@ static int read_value(rd *r, gguf_kv *kv, gguf_type t) {
         }
         return QMC_OK;
     }
-    int esz = scalar_size((gguf_type)at);
+    int esz = gguf_type_size((gguf_type)at);
     if (!esz)
         return qmc_fail(QMC_ERR_FORMAT, "%s: GGUF key '%s': arrays of type %u are not allowed", r->label,
                         kv->key, at);
@@ -164,6 +165,8 @@ void gguf_free(gguf_ctx *g) {
     }
     qmc_free(g->kv);
     qmc_free(g->tensors);
+    qmc_strmap_free(&g->kv_index);
+    qmc_strmap_free(&g->tensor_index);
     qmc_free(g);
 }
 
@@ -189,6 +192,9 @@ int gguf_parse(const uint8_t *buf, size_t size, const char *label, gguf_ctx **ou
     /* smallest kv: 8 (key len) + 1 + 4 + 1 bytes; smallest tensor info: 8+1+4+8+4+8 */
     if (n_kv > left / 13) return qmc_fail(QMC_ERR_FORMAT, "%s: GGUF header claims %" PRIu64 " metadata keys, more than the file can hold", label, n_kv);
     if (n_tensors > left / 33) return qmc_fail(QMC_ERR_FORMAT, "%s: GGUF header claims %" PRIu64 " tensors, more than the file can hold", label, n_tensors);
+    if (n_kv > GGUF_MAX_ENTRIES || n_tensors > GGUF_MAX_ENTRIES)
+        return qmc_fail(QMC_ERR_FORMAT, "%s: GGUF header claims %" PRIu64 " metadata keys and %" PRIu64 " tensors (at most %d each)",
+                        label, n_kv, n_tensors, GGUF_MAX_ENTRIES);
 
     gguf_ctx *g = qmc_alloc(1, sizeof *g);
     if (!g) return qmc_error_prefix(QMC_ERR_NOMEM, "%s", label);
@@ -198,7 +204,7 @@ int gguf_parse(const uint8_t *buf, size_t size, const char *label, gguf_ctx **ou
     g->alignment = GGUF_DEFAULT_ALIGNMENT;
     g->kv = qmc_alloc(n_kv ? n_kv : 1, sizeof(gguf_kv));
     g->tensors = qmc_alloc(n_tensors ? n_tensors : 1, sizeof(gguf_tensor_info));
-    if (!g->kv || !g->tensors) {
+    if (!g->kv || !g->tensors || qmc_strmap_init(&g->kv_index, 0) || qmc_strmap_init(&g->tensor_index, 0)) {
         gguf_free(g);
         return qmc_error_prefix(QMC_ERR_NOMEM, "%s", label);
     }
@@ -216,11 +222,14 @@ int gguf_parse(const uint8_t *buf, size_t size, const char *label, gguf_ctx **ou
         kv->key = qmc_alloc(key.len + 1, 1);
         if (!kv->key) { rc = qmc_error_prefix(QMC_ERR_NOMEM, "%s", label); goto fail; }
         memcpy(kv->key, key.s, key.len);
-        for (uint64_t j = 0; j < i; j++)
-            if (strcmp(g->kv[j].key, kv->key) == 0) {
-                rc = qmc_fail(QMC_ERR_FORMAT, "%s: GGUF metadata key '%s' appears twice", label, kv->key);
-                goto fail;
-            }
+        if (qmc_strmap_get(&g->kv_index, kv->key, (uint32_t)key.len) >= 0) {
+            rc = qmc_fail(QMC_ERR_FORMAT, "%s: GGUF metadata key '%s' appears twice", label, kv->key);
+            goto fail;
+        }
+        if (qmc_strmap_put(&g->kv_index, kv->key, (uint32_t)key.len, (int32_t)i)) {
+            rc = qmc_error_prefix(QMC_ERR_NOMEM, "%s", label);
+            goto fail;
+        }
         if ((rc = rd_u32(&r, &t))) goto fail;
         if (t >= GGUF_TYPE_COUNT) {
             rc = qmc_fail(QMC_ERR_FORMAT, "%s: GGUF key '%s' has unknown value type %u", label, kv->key, t);
@@ -274,11 +283,14 @@ int gguf_parse(const uint8_t *buf, size_t size, const char *label, gguf_ctx **ou
                           label, ti->name, ti->ne[0], ti->ne[1], ti->ne[2], ti->ne[3], ggml_type_name(ti->type));
             goto fail;
         }
-        for (uint64_t j = 0; j < i; j++)
-            if (strcmp(g->tensors[j].name, ti->name) == 0) {
-                rc = qmc_fail(QMC_ERR_FORMAT, "%s: tensor '%s' appears twice", label, ti->name);
-                goto fail;
-            }
+        if (qmc_strmap_get(&g->tensor_index, ti->name, (uint32_t)name.len) >= 0) {
+            rc = qmc_fail(QMC_ERR_FORMAT, "%s: tensor '%s' appears twice", label, ti->name);
+            goto fail;
+        }
+        if (qmc_strmap_put(&g->tensor_index, ti->name, (uint32_t)name.len, (int32_t)i)) {
+            rc = qmc_error_prefix(QMC_ERR_NOMEM, "%s", label);
+            goto fail;
+        }
     }
     uint64_t pos = (uint64_t)(r.p - buf);
     uint64_t data_off = (pos + g->alignment - 1) / g->alignment * g->alignment;
@@ -305,15 +317,13 @@ fail:
 }
 
 const gguf_kv *gguf_find(const gguf_ctx *g, const char *key) {
-    for (int64_t i = 0; i < g->n_kv; i++)
-        if (strcmp(g->kv[i].key, key) == 0) return &g->kv[i];
-    return NULL;
+    int32_t i = qmc_strmap_get(&g->kv_index, key, (uint32_t)strlen(key));
+    return i >= 0 ? &g->kv[i] : NULL;
 }
 
 const gguf_tensor_info *gguf_find_tensor(const gguf_ctx *g, const char *name) {
-    for (int64_t i = 0; i < g->n_tensors; i++)
-        if (strcmp(g->tensors[i].name, name) == 0) return &g->tensors[i];
-    return NULL;
+    int32_t i = qmc_strmap_get(&g->tensor_index, name, (uint32_t)strlen(name));
+    return i >= 0 ? &g->tensors[i] : NULL;
 }
 
 bool gguf_get_i64(const gguf_ctx *g, const char *key, int64_t *out) {
@@ -455,7 +465,7 @@ static int set_scalar(gguf_writer *w, const char *key, gguf_type t, const void *
     wkv *s = kv_slot(w, key);
     if (!s) return QMC_ERR_NOMEM;
     s->type = t;
-    memcpy(s->scalar, v, (size_t)scalar_size(t));
+    memcpy(s->scalar, v, (size_t)gguf_type_size(t));
     if (t == GGUF_TYPE_UINT32 && strcmp(key, "general.alignment") == 0) {
         uint32_t a;
         memcpy(&a, v, 4);
@@ -487,7 +497,7 @@ static int set_str_n(gguf_writer *w, const char *key, const char *v, uint64_t n)
 int gguf_set_str(gguf_writer *w, const char *key, const char *v) { return set_str_n(w, key, v, strlen(v)); }
 
 int gguf_set_arr(gguf_writer *w, const char *key, gguf_type t, const void *data, uint64_t n) {
-    int esz = scalar_size(t);
+    int esz = gguf_type_size(t);
     if (!esz) return qmc_fail(QMC_ERR_ARG, "gguf_set_arr: bad element type");
     wkv *s = kv_slot(w, key);
     if (!s) return QMC_ERR_NOMEM;
@@ -537,7 +547,7 @@ int gguf_copy_kv(gguf_writer *w, const gguf_kv *kv) {
         return gguf_set_arr(w, kv->key, kv->arr_type, kv->arr_data, kv->arr_n);
     default: {
         uint8_t raw[8] = {0};
-        int sz = scalar_size(kv->type);
+        int sz = gguf_type_size(kv->type);
         switch (kv->type) {
         case GGUF_TYPE_FLOAT32: { float f = (float)kv->v.f; memcpy(raw, &f, 4); break; }
         case GGUF_TYPE_FLOAT64: memcpy(raw, &kv->v.f, 8); break;
@@ -612,7 +622,7 @@ int gguf_write(gguf_writer *w, const char *path, void (*progress)(void *, double
             uint32_t at = k->arr_type;
             if (!(rc = qmc_out_write(o, &at, 4)) && !(rc = qmc_out_write(o, &k->arr_n, 8)))
                 rc = qmc_out_write(o, k->arr_data, k->arr_bytes);
-        } else rc = qmc_out_write(o, k->scalar, (size_t)scalar_size(k->type));
+        } else rc = qmc_out_write(o, k->scalar, (size_t)gguf_type_size(k->type));
         if (rc) goto fail;
     }
     uint64_t off = 0;

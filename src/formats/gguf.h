@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "model/tensor.h"
+#include "util/strmap.h"
 #include "util/util.h"
 
 typedef enum {
@@ -22,6 +23,7 @@ typedef enum {
 } gguf_type;
 
 #define GGUF_DEFAULT_ALIGNMENT 32
+#define GGUF_MAX_ENTRIES (1 << 24) /* metadata keys, and tensors, accepted per file */
 
 typedef struct { const char *s; uint64_t len; } gguf_str;   /* not NUL-terminated */
 
@@ -56,6 +58,8 @@ typedef struct gguf_ctx {
     uint64_t data_offset;     /* start of the tensor data section */
     const uint8_t *base;
     size_t size;
+    qmc_strmap kv_index;      /* key -> index into kv */
+    qmc_strmap tensor_index;  /* tensor name -> index into tensors */
 } gguf_ctx;
 
 /* Parse; `label` (usually the path) prefixes error messages. */
@@ -72,6 +76,8 @@ bool gguf_get_bool(const gguf_ctx *g, const char *key, bool *out);
 /* NUL-terminated copy into buf (truncated); false if missing / not a string. */
 bool gguf_get_str(const gguf_ctx *g, const char *key, char *buf, size_t cap);
 const char *gguf_type_name(gguf_type t);
+/* Bytes of one value of scalar type t (0 for strings, arrays, unknown types). */
+int gguf_type_size(gguf_type t);
 
 /* ggml tensor types: name, block size and bytes per block (all known types,
  * so files with types qmc cannot compute are still parsed and reported). */

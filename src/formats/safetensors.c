@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/jsonfile.h"
 #include "formats/safetensors.h"
 
 static const struct { const char *name; int size; qmc_type type; } k_dtypes[] = {
@@ -173,6 +174,59 @@ void st_free(st_file *f) {
 const st_tensor *st_find(const st_file *f, const char *name) {
     int32_t i = qmc_strmap_get(&f->by_name, name, (uint32_t)strlen(name));
     return i >= 0 ? &f->tensors[i] : NULL;
+}
+
+/* ---- index ------------------------------------------------------------------- */
+
+int st_index_parse(const char *json, size_t len, const char *label, st_index *out) {
+    memset(out, 0, sizeof *out);
+    int rc = qmc_json_parse(json, len, label, &out->root);
+    if (rc) return rc;
+    out->weight_map = cJSON_GetObjectItemCaseSensitive(out->root, "weight_map");
+    if (!cJSON_IsObject(out->weight_map)) {
+        rc = qmc_fail(QMC_ERR_FORMAT, "%s: \"weight_map\" is missing or not an object", label);
+        goto fail;
+    }
+    int64_t cap = 0;
+    if ((rc = qmc_strmap_init(&out->shard_of, 64))) goto fail;
+    for (const cJSON *e = out->weight_map->child; e; e = e->next) {
+        if (!cJSON_IsString(e)) {
+            rc = qmc_fail(QMC_ERR_FORMAT, "%s: weight_map entry '%.80s' is not a file name", label, e->string);
+            goto fail;
+        }
+        const char *f = e->valuestring;
+        if (!*f || strchr(f, '/') || strcmp(f, ".") == 0 || strcmp(f, "..") == 0) {
+            rc = qmc_fail(QMC_ERR_FORMAT, "%s: shard name '%.80s' is not a plain file name", label, f);
+            goto fail;
+        }
+        if (qmc_strmap_get(&out->shard_of, f, (uint32_t)strlen(f)) >= 0) continue;
+        if (out->n_shards == ST_MAX_SHARDS) {
+            rc = qmc_fail(QMC_ERR_FORMAT, "%s: more than %d shards", label, ST_MAX_SHARDS);
+            goto fail;
+        }
+        if ((rc = qmc_grow((void **)&out->shards, &cap, out->n_shards + 1, sizeof(char *))) ||
+            (rc = qmc_strmap_put(&out->shard_of, f, (uint32_t)strlen(f), out->n_shards)))
+            goto fail;
+        out->shards[out->n_shards++] = f;
+    }
+    return QMC_OK;
+fail:
+    if (rc == QMC_ERR_NOMEM) qmc_error_prefix(rc, "%s", label);
+    st_index_free(out);
+    return rc;
+}
+
+int st_index_find(const st_index *ix, const char *name) {
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(ix->weight_map, name);
+    if (!cJSON_IsString(e)) return -1;
+    return qmc_strmap_get(&ix->shard_of, e->valuestring, (uint32_t)strlen(e->valuestring));
+}
+
+void st_index_free(st_index *ix) {
+    cJSON_Delete(ix->root);
+    qmc_free(ix->shards);
+    qmc_strmap_free(&ix->shard_of);
+    memset(ix, 0, sizeof *ix);
 }
 
 /* ---- writer ------------------------------------------------------------------ */

@@ -47,6 +47,26 @@ int  st_parse(const uint8_t *buf, size_t size, const char *label, st_file *out);
 void st_free(st_file *f);
 const st_tensor *st_find(const st_file *f, const char *name);
 
+/* ---- model.safetensors.index.json --------------------------------------------
+ * {"metadata": {...}, "weight_map": {TENSOR: SHARD, ...}}: every SHARD must be
+ * a plain file name (no '/', not "." or ".."), at most ST_MAX_SHARDS distinct. */
+#define ST_MAX_SHARDS 4096
+
+typedef struct {
+    struct cJSON *root;        /* the parsed file */
+    const struct cJSON *weight_map;
+    const char **shards;       /* [n_shards] distinct shard names, in order of first appearance */
+    int n_shards;
+    qmc_strmap shard_of;       /* shard name -> index into shards */
+} st_index;
+
+/* Parse the index text; `label` (the path) prefixes errors. */
+int  st_index_parse(const char *json, size_t len, const char *label, st_index *out);
+/* Index into ix->shards of the shard holding tensor `name`, or -1 when the
+ * index does not list it. */
+int  st_index_find(const st_index *ix, const char *name);
+void st_index_free(st_index *ix);
+
 /* ---- writer ---------------------------------------------------------------- */
 typedef struct st_writer st_writer;
 

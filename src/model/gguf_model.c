@@ -83,8 +83,13 @@ int qmc_load_gguf(const char *path, const qmc_load_opts *opts, qmc_model *m) {
     int rc = opts->no_mmap ? qmc_read_whole_file(path, &m->files[0]) : qmc_map_file(path, &m->files[0]);
     if (rc) return rc;
     m->n_files = 1;
+    return qmc_gguf_model_parse(m->files[0].data, m->files[0].size, path, m);
+}
+
+int qmc_gguf_model_parse(const uint8_t *buf, size_t size, const char *path, qmc_model *m) {
     snprintf(m->source_format, sizeof m->source_format, "gguf");
-    if ((rc = gguf_parse(m->files[0].data, m->files[0].size, path, &m->gguf))) return rc;
+    int rc;
+    if ((rc = gguf_parse(buf, size, path, &m->gguf))) return rc;
     const gguf_ctx *g = m->gguf;
     char arch[64] = "";
     if (!gguf_get_str(g, "general.architecture", arch, sizeof arch))
@@ -161,7 +166,6 @@ int qmc_load_gguf(const char *path, const qmc_load_opts *opts, qmc_model *m) {
     if (rc) return rc;
     c->bos_id = m->tok ? m->tok->bos_id : 1;
     c->eos_id = m->tok ? m->tok->eos_id : 2;
-    (void)opts;
     return QMC_OK;
 }
 

@@ -7,9 +7,12 @@
  * owned F32 copies.  HF Llama and Qwen2 use half-split RoPE (QMC_ROPE_NEOX).
  * Writing un-permutes the Q/K rows of adjacent-pair RoPE models (llama2.c,
  * GGUF llama) into HF's order, so the directory computes the same logits. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "formats/jsonfile.h"
 #include "formats/safetensors.h"
@@ -54,15 +57,12 @@ static void slot_shape(const qmc_config *c, size_t off, int64_t *rows, int64_t *
 
 /* ---- loading ------------------------------------------------------------------ */
 
-#define MAX_SHARDS 4096
-
 typedef struct {
     qmc_model *m;
     char dir[4096];
     st_file *shards;        /* [m->n_files], parallel to m->files */
-    cJSON *index;           /* model.safetensors.index.json, or NULL */
-    const cJSON *weight_map;
-    qmc_strmap shard_of;    /* shard file name (in the index) -> index into m->files */
+    bool has_index;
+    st_index index;         /* model.safetensors.index.json, when has_index */
     char index_path[4096];
 } hf_loader;
 
@@ -96,33 +96,22 @@ static int open_weights(hf_loader *L, const char *explicit_file) {
         if (!m->files || !L->shards) return QMC_ERR_NOMEM;
         return map_shard(L, path);
     }
-    int rc = qmc_json_read(L->index_path, INDEX_MAX, &L->index);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = qmc_read_file(L->index_path, INDEX_MAX, &text, &len);
     if (rc) return rc;
-    L->weight_map = cJSON_GetObjectItemCaseSensitive(L->index, "weight_map");
-    if (!cJSON_IsObject(L->weight_map))
-        return qmc_fail(QMC_ERR_FORMAT, "%s: \"weight_map\" is missing or not an object", L->index_path);
-    /* the distinct shard names, in order of first appearance */
-    if ((rc = qmc_strmap_init(&L->shard_of, 64))) return rc;
-    int n = 0;
-    for (const cJSON *e = L->weight_map->child; e; e = e->next) {
-        if (!cJSON_IsString(e))
-            return qmc_fail(QMC_ERR_FORMAT, "%s: weight_map entry '%.80s' is not a file name", L->index_path, e->string);
-        const char *f = e->valuestring;
-        if (!*f || strchr(f, '/') || strcmp(f, ".") == 0 || strcmp(f, "..") == 0)
-            return qmc_fail(QMC_ERR_FORMAT, "%s: shard name '%.80s' is not a plain file name", L->index_path, f);
-        if (qmc_strmap_get(&L->shard_of, f, (uint32_t)strlen(f)) >= 0) continue;
-        if (n == MAX_SHARDS) return qmc_fail(QMC_ERR_FORMAT, "%s: more than %d shards", L->index_path, MAX_SHARDS);
-        if ((rc = qmc_strmap_put(&L->shard_of, f, (uint32_t)strlen(f), n++))) return rc;
-    }
+    rc = st_index_parse(text, len, L->index_path, &L->index);
+    qmc_free(text);
+    if (rc) return rc;
+    L->has_index = true;
+    const int n = L->index.n_shards;
     m->files = qmc_alloc((size_t)n + 1, sizeof(qmc_mapped_file));
     L->shards = qmc_alloc((size_t)n + 1, sizeof(st_file));
     if (!m->files || !L->shards) return QMC_ERR_NOMEM;
-    for (const cJSON *e = L->weight_map->child; e; e = e->next) {
-        const char *f = e->valuestring;
-        if (qmc_strmap_get(&L->shard_of, f, (uint32_t)strlen(f)) != m->n_files) continue; /* mapped already */
-        qmc_path_join(path, sizeof path, L->dir, f);
+    for (int i = 0; i < n; i++) {
+        qmc_path_join(path, sizeof path, L->dir, L->index.shards[i]);
         if (!qmc_file_exists(path))
-            return qmc_fail(QMC_ERR_IO, "%s: shard '%s' named by the index is missing", L->index_path, f);
+            return qmc_fail(QMC_ERR_IO, "%s: shard '%s' named by the index is missing", L->index_path, L->index.shards[i]);
         if ((rc = map_shard(L, path))) return rc;
     }
     return QMC_OK;
@@ -132,10 +121,12 @@ static int open_weights(hf_loader *L, const char *explicit_file) {
 static const st_tensor *find_hf(const hf_loader *L, const char *name, int *file, int *rc) {
     *rc = QMC_OK;
     *file = 0;
-    if (!L->index) return st_find(&L->shards[0], name);
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(L->weight_map, name);
-    if (!e) return NULL;
-    *file = qmc_strmap_get(&L->shard_of, e->valuestring, (uint32_t)strlen(e->valuestring));
+    if (!L->has_index) return st_find(&L->shards[0], name);
+    *file = st_index_find(&L->index, name);
+    if (*file < 0) {
+        *file = 0;
+        return NULL;
+    }
     const st_tensor *t = st_find(&L->shards[*file], name);
     if (!t)
         *rc = qmc_fail(QMC_ERR_FORMAT, "%s: tensor '%s' is listed for this shard by the index but is not in it",
@@ -149,7 +140,7 @@ static int load_tensor(hf_loader *L, const char *hf, const char *gguf, int64_t r
     int file = 0, rc;
     const st_tensor *s = find_hf(L, hf, &file, &rc);
     if (rc) return rc;
-    const char *where = L->index ? L->index_path : L->m->files[0].path;
+    const char *where = L->has_index ? L->index_path : L->m->files[0].path;
     if (!s) return optional ? QMC_OK : qmc_fail(QMC_ERR_FORMAT, "%s: tensor '%s' is missing", where, hf);
     where = L->m->files[file].path;
     if (s->type != QMC_TYPE_F32 && s->type != QMC_TYPE_F16 && s->type != QMC_TYPE_BF16)
@@ -293,10 +284,20 @@ static int parse_config(const cJSON *cfg, const char *label, qmc_model *m) {
     if (c->n_heads % c->n_kv_heads)
         return qmc_fail(QMC_ERR_FORMAT, "%s: num_attention_heads %d is not a multiple of num_key_value_heads %d", label,
                         c->n_heads, c->n_kv_heads);
-    if (c->head_dim % 2) return qmc_fail(QMC_ERR_FORMAT, "%s: head_dim %d is odd", label, c->head_dim);
+    if (c->head_dim % 2 || c->head_dim > QMC_MAX_HEAD_DIM)
+        return qmc_fail(QMC_ERR_FORMAT, "%s: head_dim %d (hidden_size / num_attention_heads unless given) must be even and at most %d",
+                        label, c->head_dim, QMC_MAX_HEAD_DIM);
     const char *name = qmc_json_get_str(cfg, "_name_or_path");
     if (name) snprintf(m->name, sizeof m->name, "%s", name);
     return QMC_OK;
+}
+
+int qmc_hf_config_parse(const char *json, size_t len, const char *label, qmc_model *m) {
+    cJSON *cfg = NULL;
+    int rc = qmc_json_parse(json, len, label, &cfg);
+    if (!rc) rc = parse_config(cfg, label, m);
+    cJSON_Delete(cfg);
+    return rc;
 }
 
 static int load_weights(hf_loader *L) {
@@ -353,10 +354,11 @@ int qmc_load_safetensors(const char *path, const qmc_load_opts *opts, qmc_model 
     char cfg_path[4096];
     qmc_path_join(cfg_path, sizeof cfg_path, L.dir, "config.json");
     if (!qmc_file_exists(cfg_path)) return qmc_fail(QMC_ERR_IO, "%s: config.json is missing", L.dir);
-    cJSON *cfg = NULL;
-    int rc = qmc_json_read(cfg_path, CONFIG_MAX, &cfg);
-    if (!rc) rc = parse_config(cfg, cfg_path, m);
-    cJSON_Delete(cfg);
+    char *cfg_text = NULL;
+    size_t cfg_len = 0;
+    int rc = qmc_read_file(cfg_path, CONFIG_MAX, &cfg_text, &cfg_len);
+    if (!rc) rc = qmc_hf_config_parse(cfg_text, cfg_len, cfg_path, m);
+    qmc_free(cfg_text);
     if (!rc) rc = open_weights(&L, explicit_file);
     if (!rc) rc = load_weights(&L);
     if (!rc && m->cfg.rope_scaling_factor > 0) {
@@ -383,8 +385,7 @@ int qmc_load_safetensors(const char *path, const qmc_load_opts *opts, qmc_model 
     if (!m->name[0]) snprintf(m->name, sizeof m->name, "%s", qmc_basename(L.dir));
     for (int i = 0; L.shards && i < m->n_files; i++) st_free(&L.shards[i]);
     qmc_free(L.shards);
-    qmc_strmap_free(&L.shard_of);
-    cJSON_Delete(L.index);
+    st_index_free(&L.index);
     (void)opts;
     return rc;
 }
@@ -519,6 +520,59 @@ static int write_generation_config(const qmc_model *m, const char *path) {
     return rc;
 }
 
+/* ---- staging ------------------------------------------------------------------ */
+
+/* Move every file of stage into dir (config.json last) and sync dir. */
+static int publish_stage(const char *stage, const char *dir) {
+    DIR *d = opendir(stage);
+    if (!d) return qmc_fail(QMC_ERR_IO, "%s: cannot read directory: %s", stage, strerror(errno));
+    char names[16][64];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 16) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] != '.' && len < sizeof names[0]) memcpy(names[n++], e->d_name, len + 1);
+    }
+    closedir(d);
+    int rc = QMC_OK;
+    for (int pass = 0; pass < 2 && !rc; pass++)
+        for (int i = 0; i < n && !rc; i++) {
+            if ((strcmp(names[i], "config.json") == 0) != (pass == 1)) continue;
+            char from[4200], to[4200];
+            qmc_path_join(from, sizeof from, stage, names[i]);
+            qmc_path_join(to, sizeof to, dir, names[i]);
+            if (rename(from, to) != 0) rc = qmc_fail(QMC_ERR_IO, "%s: cannot move into place: %s", to, strerror(errno));
+        }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    return rc;
+}
+
+/* Remove the staging directory and whatever is left in it. */
+static void remove_stage(const char *stage) {
+    DIR *d = opendir(stage);
+    if (d) {
+        int fd = dirfd(d);
+        struct dirent *e;
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) unlinkat(fd, e->d_name, 0);
+        closedir(d);
+    }
+    rmdir(stage);
+}
+
+/* Errors name the files as they will be called in dir, not in the stage. */
+static void unstage_error(int rc, const char *stage, const char *dir) {
+    char msg[2048];
+    snprintf(msg, sizeof msg, "%s", qmc_errmsg());
+    const char *at = strstr(msg, stage);
+    if (!at) return;
+    qmc_fail(rc, "%.*s%s%s", (int)(at - msg), msg, dir, at + strlen(stage));
+}
+
 static int check_packed(qmc_model *m, qmc_tensor *t, int layer, void *user) {
     if (t->type != QMC_TYPE_PACKED) return QMC_OK;
     return qmc_fail(QMC_ERR_UNSUPPORTED, "%s: tensor '%s' is packed (%s); Hugging Face directories hold F32, F16 or BF16 weights",
@@ -546,14 +600,23 @@ int qmc_model_save_hf(const qmc_model *m, const char *dir, qmc_write_type type) 
     }
     if (!qmc_is_dir(dir) && mkdir(dir, 0755) != 0 && errno != EEXIST)
         return qmc_fail(QMC_ERR_IO, "%s: cannot create directory: %s", dir, strerror(errno));
-    /* each file is written to a temporary and renamed; config.json comes last,
-     * so a new directory only becomes loadable once everything is in place */
-    char path[4096];
-    qmc_path_join(path, sizeof path, dir, "model.safetensors");
-    if ((rc = write_weights(m, path, type))) return rc;
-    if (m->tok && (rc = qmc_tok_save_hf(m->tok, dir))) return rc;
-    qmc_path_join(path, sizeof path, dir, "generation_config.json");
-    if ((rc = write_generation_config(m, path))) return rc;
-    qmc_path_join(path, sizeof path, dir, "config.json");
-    return write_config(m, path, type);
+    /* Every file is written (crash-safely) into a hidden staging directory
+     * inside dir and only then moved into place, config.json last: a failure
+     * while writing (a full disk) leaves dir as it was, and a new directory
+     * only becomes loadable once everything is in place. */
+    char stage[4096], path[4200];
+    snprintf(path, sizeof path, ".qmc-new.%d", (int)getpid());
+    qmc_path_join(stage, sizeof stage, dir, path);
+    if (mkdir(stage, 0755) != 0) return qmc_fail(QMC_ERR_IO, "%s: cannot create directory: %s", stage, strerror(errno));
+    qmc_path_join(path, sizeof path, stage, "model.safetensors");
+    rc = write_weights(m, path, type);
+    if (!rc && m->tok) rc = qmc_tok_save_hf(m->tok, stage);
+    qmc_path_join(path, sizeof path, stage, "generation_config.json");
+    if (!rc) rc = write_generation_config(m, path);
+    qmc_path_join(path, sizeof path, stage, "config.json");
+    if (!rc) rc = write_config(m, path, type);
+    if (!rc) rc = publish_stage(stage, dir);
+    if (rc) unstage_error(rc, stage, dir);
+    remove_stage(stage);
+    return rc;
 }

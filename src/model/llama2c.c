@@ -64,31 +64,26 @@ static int find_tokenizer(const char *model_path, const qmc_load_opts *opts, int
     return 0;
 }
 
-int qmc_load_llama2c(const char *path, const qmc_load_opts *opts, qmc_model *m) {
-    m->files = qmc_alloc(1, sizeof(qmc_mapped_file));
-    if (!m->files) return QMC_ERR_NOMEM;
-    int rc = opts->no_mmap ? qmc_read_whole_file(path, &m->files[0]) : qmc_map_file(path, &m->files[0]);
-    if (rc) return rc;
-    m->n_files = 1;
-    const qmc_mapped_file *f = &m->files[0];
-    if (f->size < 28) return qmc_fail(QMC_ERR_FORMAT, "%s: not a model file (%zu bytes; expected GGUF, llama2.c or safetensors)", path, f->size);
+int qmc_llama2c_parse(const uint8_t *data, size_t size, const char *path, qmc_model *m) {
+    int rc;
+    if (size < 28) return qmc_fail(QMC_ERR_FORMAT, "%s: not a model file (%zu bytes; expected GGUF, llama2.c or safetensors)", path, size);
     int32_t h[7];
     size_t header;
     bool shared;
     uint32_t magic;
-    memcpy(&magic, f->data, 4);
+    memcpy(&magic, data, 4);
     if (magic == V1_MAGIC) {
         int32_t version;
-        if (f->size < 256) return qmc_fail(QMC_ERR_FORMAT, "%s: truncated llama2.c v1 header", path);
-        memcpy(&version, f->data + 4, 4);
+        if (size < 256) return qmc_fail(QMC_ERR_FORMAT, "%s: truncated llama2.c v1 header", path);
+        memcpy(&version, data + 4, 4);
         if (version != 1)
             return qmc_fail(QMC_ERR_UNSUPPORTED, "%s: llama2.c export version %d is not supported (only fp32 v0 and v1)", path, version);
-        memcpy(h, f->data + 8, sizeof h);
-        shared = f->data[36] != 0;
+        memcpy(h, data + 8, sizeof h);
+        shared = data[36] != 0;
         header = 256;
         snprintf(m->source_format, sizeof m->source_format, "llama2c-v1");
     } else {
-        memcpy(h, f->data, sizeof h);
+        memcpy(h, data, sizeof h);
         shared = h[5] > 0;
         if (h[5] < 0 && h[5] != INT32_MIN) h[5] = -h[5];
         header = 28;
@@ -125,11 +120,11 @@ int qmc_load_llama2c(const char *path, const qmc_load_opts *opts, qmc_model *m) 
     if (ok && !shared) ok = qmc_add_ok(total, V * d, &total);
     if (ok && !v1) ok = qmc_add_ok(total, (int64_t)c->seq_len * hs, &total);
     if (ok) ok = qmc_mul_ok(total, 4, &t) && qmc_add_ok(t, (int64_t)header, &t);
-    if (!ok || (uint64_t)t != f->size)
+    if (!ok || (uint64_t)t != size)
         return qmc_fail(QMC_ERR_FORMAT, "%s: not a valid llama2.c checkpoint: its header (dim %d, hidden %d, %d layers, vocab %d) needs %lld bytes but the file has %zu",
-                        path, c->dim, c->hidden_dim, c->n_layers, c->vocab_size, ok ? (long long)t : -1LL, f->size);
+                        path, c->dim, c->hidden_dim, c->n_layers, c->vocab_size, ok ? (long long)t : -1LL, size);
     if ((rc = qmc_model_alloc_layers(m))) return rc;
-    cursor cur = {m, f->data, f->size, header};
+    cursor cur = {m, data, size, header};
     if (v1) {
         take_layers(&cur, offsetof(qmc_layer, attn_norm), "attn_norm", d, 1);
         take_layers(&cur, offsetof(qmc_layer, ffn_norm), "ffn_norm", d, 1);
@@ -153,6 +148,17 @@ int qmc_load_llama2c(const char *path, const qmc_load_opts *opts, qmc_model *m) 
     }
     if (!shared) set_f32(&m->output, "output.weight", take(&cur, V * d), d, V);
 
+    return QMC_OK;
+}
+
+int qmc_load_llama2c(const char *path, const qmc_load_opts *opts, qmc_model *m) {
+    m->files = qmc_alloc(1, sizeof(qmc_mapped_file));
+    if (!m->files) return QMC_ERR_NOMEM;
+    int rc = opts->no_mmap ? qmc_read_whole_file(path, &m->files[0]) : qmc_map_file(path, &m->files[0]);
+    if (rc) return rc;
+    m->n_files = 1;
+    if ((rc = qmc_llama2c_parse(m->files[0].data, m->files[0].size, path, m))) return rc;
+    qmc_config *c = &m->cfg;
     char tok_path[4096];
     int found = find_tokenizer(path, opts, c->vocab_size, tok_path, sizeof tok_path);
     if (found < 0) return qmc_fail(QMC_ERR_IO, "%s: tokenizer file not found", tok_path);

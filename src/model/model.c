@@ -136,22 +136,17 @@ int qmc_model_validate(const qmc_model *m) {
     return QMC_OK;
 }
 
-static int release_tensor(qmc_model *m, qmc_tensor *t, int layer, void *user) {
-    qmc_tensor_release(t);
-    return 0;
-}
-
 void qmc_model_free(qmc_model *m) {
     if (!m) return;
-    if (m->layers) {
-        qmc_model_for_each_tensor(m, release_tensor, NULL);
-        for (int l = 0; l < m->cfg.n_layers; l++) {
-            /* vectors that for_each may have skipped */
-            qmc_tensor_release(&m->layers[l].bq);
-            qmc_tensor_release(&m->layers[l].bk);
-            qmc_tensor_release(&m->layers[l].bv);
-        }
-    }
+    /* every slot, also of a model whose loading stopped half-way (the
+     * layers may not exist yet while the embedding and norms do) */
+    qmc_tensor_release(&m->token_embd);
+    qmc_tensor_release(&m->output_norm);
+    qmc_tensor_release(&m->output);
+    qmc_tensor_release(&m->rope_freqs);
+    for (int l = 0; m->layers && l < m->cfg.n_layers; l++)
+        for (size_t i = 0; i < QMC_ARRAY_LEN(k_layer_slots); i++)
+            qmc_tensor_release((qmc_tensor *)((char *)&m->layers[l] + k_layer_slots[i].off));
     qmc_free(m->layers);
     qmc_tok_free(m->tok);
     if (m->gguf) gguf_free(m->gguf);
@@ -175,6 +170,23 @@ int64_t qmc_model_n_params(const qmc_model *m) {
     return n;
 }
 
+static bool is_gguf(const uint8_t *p, size_t n) { return n >= 4 && memcmp(p, "GGUF", 4) == 0; }
+
+int qmc_model_from_buffer(const uint8_t *buf, size_t size, const char *label, qmc_model **out) {
+    *out = NULL;
+    qmc_model *m = qmc_alloc(1, sizeof *m);
+    if (!m) return QMC_ERR_NOMEM;
+    snprintf(m->path, sizeof m->path, "%s", label);
+    int rc = is_gguf(buf, size) ? qmc_gguf_model_parse(buf, size, label, m) : qmc_llama2c_parse(buf, size, label, m);
+    if (rc == QMC_OK) rc = qmc_model_validate(m);
+    if (rc) {
+        qmc_model_free(m);
+        return rc;
+    }
+    *out = m;
+    return QMC_OK;
+}
+
 int qmc_model_load(const char *path, const qmc_load_opts *opts, qmc_model **out) {
     *out = NULL;
     qmc_load_opts defaults = {0};
@@ -191,10 +203,10 @@ int qmc_model_load(const char *path, const qmc_load_opts *opts, qmc_model **out)
             qmc_free(m);
             return qmc_fail(QMC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
         }
-        char magic[4] = {0};
+        uint8_t magic[4] = {0};
         size_t got = fread(magic, 1, 4, fp);
         fclose(fp);
-        if (got == 4 && memcmp(magic, "GGUF", 4) == 0) rc = qmc_load_gguf(path, opts, m);
+        if (is_gguf(magic, got)) rc = qmc_load_gguf(path, opts, m);
         else rc = qmc_load_llama2c(path, opts, m);
     }
     if (rc == QMC_OK) rc = qmc_model_validate(m);

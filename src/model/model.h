@@ -68,10 +68,20 @@ void qmc_config_finish(qmc_config *c);
 /* True for the tensors that belong to transformer-block linears. */
 bool qmc_tensor_is_block_linear(const qmc_model *m, const qmc_tensor *t);
 
-/* Loaders (each validates and leaves m fully set up). */
+/* Loaders (qmc_model_load validates what they leave in m). */
 int qmc_load_llama2c(const char *path, const qmc_load_opts *opts, qmc_model *m);
 int qmc_load_gguf(const char *path, const qmc_load_opts *opts, qmc_model *m);
 int qmc_load_safetensors(const char *path, const qmc_load_opts *opts, qmc_model *m);
+/* Their buffer entry points (the path versions map the file and call them):
+ * weights point into buf, which must outlive m; label names it in errors.
+ * llama2.c: no tokenizer (it is a separate file). */
+int qmc_llama2c_parse(const uint8_t *buf, size_t size, const char *label, qmc_model *m);
+int qmc_gguf_model_parse(const uint8_t *buf, size_t size, const char *label, qmc_model *m);
+/* Hugging Face config.json text: fills m->cfg (and m->name). */
+int qmc_hf_config_parse(const char *json, size_t len, const char *label, qmc_model *m);
+/* A GGUF or llama2.c model held in memory (by its magic), validated as
+ * qmc_model_load does; buf must outlive the model. */
+int qmc_model_from_buffer(const uint8_t *buf, size_t size, const char *label, qmc_model **out);
 
 /* GGUF writer with a hook that adds metadata (e.g. the quantizer's qmc.* keys). */
 int qmc_model_save_gguf_with(const qmc_model *m, const char *path, qmc_write_type type,

@@ -364,7 +364,8 @@ static int split(enc_state *s, pcre2_match_data **md, int level, const char *seg
         if (m < 0) {
             PCRE2_UCHAR msg[160];
             pcre2_get_error_message(m, msg, sizeof msg);
-            return qmc_fail(QMC_ERR_STATE, "pre-tokenizer regex failed: %s", (char *)msg);
+            /* e.g. a hostile regex hitting PCRE2's match limit: the tokenizer file's fault */
+            return qmc_fail(QMC_ERR_FORMAT, "pre-tokenizer regex failed: %s", (char *)msg);
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md[level]);
         int64_t ms = (int64_t)ov[0], me = (int64_t)ov[1];

@@ -104,7 +104,8 @@ int qmc_packed_read(const gguf_ctx *g, const char *label, const char *name, qmc_
     int rc = qmc_packed_parse_desc(desc, label, name, &hdr);
     if (rc) return rc;
     int64_t n;
-    if (!qmc_mul_ok(hdr.rows, hdr.cols, &n) || hdr.n_out > n)
+    /* at most 2^40 weights (as qmc_qt_alloc), so that bit counts cannot overflow */
+    if (!qmc_mul_ok(hdr.rows, hdr.cols, &n) || n > ((int64_t)1 << 40) || hdr.n_out > n)
         return qmc_fail(QMC_ERR_FORMAT, "%s: packed tensor '%s': bad shape or outlier count", label, name);
     if (hdr.in.bits < 2 || (hdr.n_out > 0 && (hdr.out.bits < 2 || hdr.out.elem != QMC_ELEM_INT)) ||
         (hdr.in.elem == QMC_ELEM_MXFP4 && hdr.in.bits != 4) || (hdr.in.elem != QMC_ELEM_INT && hdr.in.asym) ||

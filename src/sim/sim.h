@@ -121,6 +121,13 @@ typedef struct {
     sim_link_tech ucie, nvm_bus;
 } sim_hw;
 
+/* The parsers behind the loaders: the text of one data file (len bytes) of
+ * kind memory / link / platform; origin names it in errors, name is its file
+ * stem.  Every value is range-checked and needs a source. */
+int sim_memory_parse(const char *text, size_t len, const char *origin, const char *name, sim_memory_tech *t);
+int sim_link_parse(const char *text, size_t len, const char *origin, const char *name, sim_link_tech *t);
+int sim_platform_parse(const char *text, size_t len, const char *origin, const char *name, sim_platform *p);
+
 /* Load the platform (a name from data/platforms or a .json path) and every
  * technology file; every value is validated. */
 int sim_hw_load(const sim_datapath *dp, const char *platform, sim_hw *hw);

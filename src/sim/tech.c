@@ -173,11 +173,11 @@ static int parse_fields(const cJSON *o, const kind_desc *k, void *base, bool is_
     return QMC_OK;
 }
 
-/* Parse the text of one data file of the given kind. */
-static int parse_file(const char *text, const char *label, const char *kind, cJSON **out) {
-    cJSON *o = cJSON_Parse(text);
-    if (!o) return qmc_fail(QMC_ERR_FORMAT, "%s: not valid JSON (near byte %ld)", label,
-                            (long)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - text : 0));
+/* Parse the text of one data file (len bytes) of the given kind. */
+static int parse_file(const char *text, size_t len, const char *label, const char *kind, cJSON **out) {
+    const char *end = NULL;
+    cJSON *o = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (!o) return qmc_fail(QMC_ERR_FORMAT, "%s: not valid JSON (near byte %ld)", label, (long)(end && end >= text ? end - text : 0));
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
         return qmc_fail(QMC_ERR_FORMAT, "%s: top level must be an object", label);
@@ -214,24 +214,13 @@ static int read_named(const sim_datapath *dp, const char *subdir, const char *wh
     return sim_data_read(dp, rel, text, origin, origin_cap);
 }
 
-/* Read tech/<name>.json and parse it as the given kind. */
-static int load_tech_json(const sim_datapath *dp, const char *name, const char *kind, char *origin, size_t cap,
-                          cJSON **o) {
-    char *text = NULL, what[32];
-    snprintf(what, sizeof what, "%s technology", kind);
-    int rc = read_named(dp, "tech", what, name, &text, origin, cap);
-    if (rc) return rc;
-    rc = parse_file(text, origin, kind, o);
-    qmc_free(text);
-    return rc;
-}
-
-static int load_memory(const sim_datapath *dp, const char *name, sim_memory_tech *t) {
+int sim_memory_parse(const char *text, size_t len, const char *origin, const char *name, sim_memory_tech *t) {
     memset(t, 0, sizeof *t);
-    cJSON *o = NULL;
-    int rc = load_tech_json(dp, name, "memory", t->origin, sizeof t->origin, &o);
-    if (rc) return rc;
+    snprintf(t->origin, sizeof t->origin, "%s", origin);
     snprintf(t->name, sizeof t->name, "%s", name);
+    cJSON *o = NULL;
+    int rc = parse_file(text, len, t->origin, "memory", &o);
+    if (rc) return rc;
     const cJSON *vol = cJSON_GetObjectItemCaseSensitive(o, "volatile");
     if (!cJSON_IsBool(vol)) rc = qmc_fail(QMC_ERR_FORMAT, "%s: \"volatile\" must be true or false", t->origin);
     else {
@@ -247,15 +236,26 @@ static int load_memory(const sim_datapath *dp, const char *name, sim_memory_tech
     return rc;
 }
 
-static int load_link(const sim_datapath *dp, const char *name, sim_link_tech *t) {
+int sim_link_parse(const char *text, size_t len, const char *origin, const char *name, sim_link_tech *t) {
     memset(t, 0, sizeof *t);
-    cJSON *o = NULL;
-    int rc = load_tech_json(dp, name, "link", t->origin, sizeof t->origin, &o);
-    if (rc) return rc;
+    snprintf(t->origin, sizeof t->origin, "%s", origin);
     snprintf(t->name, sizeof t->name, "%s", name);
+    cJSON *o = NULL;
+    int rc = parse_file(text, len, t->origin, "link", &o);
+    if (rc) return rc;
     if (!(rc = get_string(o, "title", t->origin, true, t->title, sizeof t->title)))
         rc = parse_fields(o, &k_kinds[1], t, false, t->origin);
     cJSON_Delete(o);
+    return rc;
+}
+
+/* Read tech/<name>.json and parse it as a memory (mem) or a link (link). */
+static int load_tech(const sim_datapath *dp, const char *name, sim_memory_tech *mem, sim_link_tech *link) {
+    char *text = NULL, origin[4096];
+    int rc = read_named(dp, "tech", mem ? "memory technology" : "link technology", name, &text, origin, sizeof origin);
+    if (rc) return rc;
+    rc = mem ? sim_memory_parse(text, strlen(text), origin, name, mem) : sim_link_parse(text, strlen(text), origin, name, link);
+    qmc_free(text);
     return rc;
 }
 
@@ -286,25 +286,12 @@ static int parse_calibration(const cJSON *arr, sim_platform *p) {
     return QMC_OK;
 }
 
-static int load_platform(const sim_datapath *dp, const char *spec, sim_platform *p) {
+int sim_platform_parse(const char *text, size_t len, const char *origin, const char *name, sim_platform *p) {
     memset(p, 0, sizeof *p);
-    char *text = NULL;
-    int rc;
-    if (strchr(spec, '/') || qmc_ends_with(spec, ".json")) {
-        snprintf(p->origin, sizeof p->origin, "%s", spec);
-        rc = qmc_read_file(spec, 1 << 20, &text, NULL);
-        const char *b = qmc_basename(spec);
-        size_t n = strlen(b);
-        if (qmc_ends_with(b, ".json")) n -= 5;
-        snprintf(p->name, sizeof p->name, "%.*s", (int)QMC_MIN(n, sizeof p->name - 1), b);
-    } else {
-        rc = read_named(dp, "platforms", "platform", spec, &text, p->origin, sizeof p->origin);
-        snprintf(p->name, sizeof p->name, "%s", spec);
-    }
-    if (rc) return rc;
+    snprintf(p->origin, sizeof p->origin, "%s", origin);
+    snprintf(p->name, sizeof p->name, "%s", name);
     cJSON *o = NULL;
-    rc = parse_file(text, p->origin, "platform", &o);
-    qmc_free(text);
+    int rc = parse_file(text, len, p->origin, "platform", &o);
     if (rc) return rc;
     if (!(rc = get_string(o, "title", p->origin, true, p->title, sizeof p->title)) &&
         !(rc = get_string(o, "dram", p->origin, true, p->dram, sizeof p->dram)) &&
@@ -315,14 +302,35 @@ static int load_platform(const sim_datapath *dp, const char *spec, sim_platform 
     return rc;
 }
 
+static int load_platform(const sim_datapath *dp, const char *spec, sim_platform *p) {
+    memset(p, 0, sizeof *p);
+    char *text = NULL, origin[4096], name[48];
+    int rc;
+    if (strchr(spec, '/') || qmc_ends_with(spec, ".json")) {
+        snprintf(origin, sizeof origin, "%s", spec);
+        rc = qmc_read_file(spec, 1 << 20, &text, NULL);
+        const char *b = qmc_basename(spec);
+        size_t n = strlen(b);
+        if (qmc_ends_with(b, ".json")) n -= 5;
+        snprintf(name, sizeof name, "%.*s", (int)QMC_MIN(n, sizeof name - 1), b);
+    } else {
+        rc = read_named(dp, "platforms", "platform", spec, &text, origin, sizeof origin);
+        snprintf(name, sizeof name, "%s", spec);
+    }
+    if (rc) return rc;
+    rc = sim_platform_parse(text, strlen(text), origin, name, p);
+    qmc_free(text);
+    return rc;
+}
+
 int sim_hw_load(const sim_datapath *dp, const char *platform, sim_hw *hw) {
     memset(hw, 0, sizeof *hw);
     int rc;
     if ((rc = load_platform(dp, platform, &hw->platform))) return rc;
-    if ((rc = load_memory(dp, hw->platform.dram, &hw->dram)) || (rc = load_memory(dp, "mram", &hw->mram)) ||
-        (rc = load_memory(dp, "reram-mlc3", &hw->reram3)) || (rc = load_memory(dp, "reram-mlc2", &hw->reram2)) ||
-        (rc = load_memory(dp, hw->platform.flash, &hw->flash)) || (rc = load_memory(dp, "sram", &hw->sram)) ||
-        (rc = load_link(dp, "ucie3", &hw->ucie)) || (rc = load_link(dp, "nvm-bus", &hw->nvm_bus)))
+    if ((rc = load_tech(dp, hw->platform.dram, &hw->dram, NULL)) || (rc = load_tech(dp, "mram", &hw->mram, NULL)) ||
+        (rc = load_tech(dp, "reram-mlc3", &hw->reram3, NULL)) || (rc = load_tech(dp, "reram-mlc2", &hw->reram2, NULL)) ||
+        (rc = load_tech(dp, hw->platform.flash, &hw->flash, NULL)) || (rc = load_tech(dp, "sram", &hw->sram, NULL)) ||
+        (rc = load_tech(dp, "ucie3", NULL, &hw->ucie)) || (rc = load_tech(dp, "nvm-bus", NULL, &hw->nvm_bus)))
         return rc;
     return sim_hw_validate(hw);
 }

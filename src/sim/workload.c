@@ -2,6 +2,7 @@
  * (shapes, or real plane sizes for packed .qmc.gguf files), its KV cache and
  * recurrent state, and the activations it moves per token. */
 #include <cJSON.h>
+#include <math.h>
 #include <string.h>
 
 #include "quant/qtensor.h"
@@ -136,7 +137,8 @@ static int64_t cfg_int(cfg_reader *r, const char *key, int64_t lo, int64_t hi, i
         return def;
     }
     double v = it->valuedouble;
-    if (!cJSON_IsNumber(it) || v != (double)(int64_t)v || v < (double)lo || v > (double)hi) {
+    /* range first: converting a double outside int64's range is undefined */
+    if (!cJSON_IsNumber(it) || !(v >= (double)lo && v <= (double)hi) || v != floor(v)) {
         r->rc = qmc_fail(QMC_ERR_FORMAT, "%s: \"%s\" must be an integer in [%lld, %lld]", r->label, key, (long long)lo,
                          (long long)hi);
         return def;
@@ -282,8 +284,35 @@ fail:
     return rc;
 }
 
+/* A layer index in [0, L), or -1 for anything else. */
+static int layer_index(const cJSON *e, int64_t L) {
+    if (!cJSON_IsNumber(e) || !(e->valuedouble >= 0 && e->valuedouble < (double)L) || e->valuedouble != floor(e->valuedouble))
+        return -1;
+    return (int)e->valuedouble;
+}
+
+/* kv_reuse_group: null or a list of lists of layer indexes; global_attn_idx:
+ * null or a list of layer indexes. */
+static int check_layer_lists(cfg_reader *r, const cJSON *groups, const cJSON *global, int64_t L) {
+    bool ok = true;
+    if (groups && !cJSON_IsNull(groups)) {
+        ok = cJSON_IsArray(groups);
+        for (const cJSON *g = ok ? groups->child : NULL; g && ok; g = g->next) {
+            ok = cJSON_IsArray(g);
+            for (const cJSON *e = ok ? g->child : NULL; e && ok; e = e->next) ok = layer_index(e, L) >= 0;
+        }
+        if (!ok) return qmc_fail(QMC_ERR_FORMAT, "%s: \"kv_reuse_group\" must be lists of layer indexes in [0, %lld)", r->label, (long long)L);
+    }
+    if (global && !cJSON_IsNull(global)) {
+        ok = cJSON_IsArray(global);
+        for (const cJSON *e = ok ? global->child : NULL; e && ok; e = e->next) ok = layer_index(e, L) >= 0;
+        if (!ok) return qmc_fail(QMC_ERR_FORMAT, "%s: \"global_attn_idx\" must be a list of layer indexes in [0, %lld)", r->label, (long long)L);
+    }
+    return QMC_OK;
+}
+
 /* Is layer l listed as a consumer (not the first) of a kv_reuse_group?  Returns
- * its producer, or -1. */
+ * its producer, or -1.  (The lists were checked by check_layer_lists.) */
 static int hymba_producer(const cJSON *groups, int l) {
     for (const cJSON *g = groups ? groups->child : NULL; g; g = g->next) {
         const cJSON *first = g->child;
@@ -337,7 +366,7 @@ static int build_hymba(cfg_reader *r, sim_workload *w) {
     const cJSON *global = cJSON_GetObjectItemCaseSensitive(r->o, "global_attn_idx");
     builder b = {w, 0};
     int rc;
-    if ((rc = begin_model(&b, L, V, H, tied))) goto fail;
+    if ((rc = check_layer_lists(r, groups, global, L)) || (rc = begin_model(&b, L, V, H, tied))) goto fail;
     w->meta_tokens = (int)meta;
     if (meta) T("memory_tokens", -1, SIM_W_EMBED, meta, H, false);
     for (int l = 0; l < L; l++) {

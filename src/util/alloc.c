@@ -16,8 +16,20 @@ typedef struct { size_t size; uint32_t magic; uint32_t mapped; } hdr_t;
 
 /* Blocks from 1 MiB up come straight from mmap: the kernel zero-fills pages
  * lazily (a large KV cache costs nothing until used) and they can use
- * transparent huge pages. */
+ * transparent huge pages.  Under AddressSanitizer every block comes from the
+ * heap, so that overflows of large buffers are caught too. */
+#if defined(__SANITIZE_ADDRESS__)
+#define QMC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QMC_ASAN 1
+#endif
+#endif
+#ifdef QMC_ASAN
+#define MAP_THRESHOLD SIZE_MAX
+#else
 #define MAP_THRESHOLD (1u << 20)
+#endif
 
 static _Atomic uint64_t g_live;
 static _Atomic uint64_t g_cap;
@@ -44,11 +56,11 @@ static bool reserve(size_t bytes) {
     uint64_t c = cap();
     uint64_t now = atomic_fetch_add(&g_live, bytes) + bytes;
     if (c && now > c) {
-        atomic_fetch_sub(&g_live, bytes);
+        uint64_t in_use = atomic_fetch_sub(&g_live, bytes) - bytes;
         qmc_fail(QMC_ERR_NOMEM,
-                 "allocation of %zu bytes would exceed the memory cap of %llu bytes "
-                 "(QMC_MAX_ALLOC / --max-alloc)",
-                 bytes, (unsigned long long)c);
+                 "allocation of %zu bytes would exceed the memory cap of %llu bytes with %llu in use "
+                 "(raise it with --max-alloc or QMC_MAX_ALLOC)",
+                 bytes, (unsigned long long)c, (unsigned long long)in_use);
         return false;
     }
     return true;

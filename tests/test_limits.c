@@ -1,0 +1,302 @@
+/* test_limits.c — resource limits against hostile headers.
+ *
+ * Every parser must reject a header that claims more than its file holds
+ * (counts, lengths, dimensions, products that overflow) with a format error
+ * naming the file, before it allocates anything sized from the claim.  Each
+ * case runs under a 1 MiB allocation cap: a parser that trusted the claim
+ * would fail with the cap's out-of-memory error instead of the format error
+ * asserted here.  The cap's own error is checked too, in the library and on
+ * the command line. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/safetensors.h"
+#include "model/model.h"
+#include "quant/packfile.h"
+#include "sim/sim.h"
+#include "testutil.h"
+
+#define CAP ((uint64_t)1 << 20)
+
+/* ---- a little-endian byte builder ----------------------------------------------- */
+typedef struct { uint8_t *p; size_t n, cap; } bytes;
+
+static void put(bytes *b, const void *v, size_t n) {
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2 + 64;
+        b->p = realloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->n, v, n);
+    b->n += n;
+}
+static void u32(bytes *b, uint32_t v) { put(b, &v, 4); }
+static void u64(bytes *b, uint64_t v) { put(b, &v, 8); }
+static void str(bytes *b, const char *s) {
+    u64(b, strlen(s));
+    put(b, s, strlen(s));
+}
+static void gguf_head(bytes *b, uint64_t n_tensors, uint64_t n_kv) {
+    put(b, "GGUF", 4);
+    u32(b, 3);
+    u64(b, n_tensors);
+    u64(b, n_kv);
+}
+static void pad(bytes *b, size_t to) {
+    while (b->n < to) put(b, "", 1);
+}
+
+/* Parse b as a GGUF file under the cap: must be a format error containing needle. */
+static void expect_gguf_error(bytes *b, const char *needle) {
+    size_t live = qmc_alloc_live();
+    qmc_set_alloc_cap(CAP);
+    gguf_ctx *g = NULL;
+    int rc = gguf_parse(b->p, b->n, "hostile.gguf", &g);
+    qmc_set_alloc_cap(0);
+    if (rc != QMC_ERR_FORMAT || !strstr(qmc_errmsg(), needle) || !strstr(qmc_errmsg(), "hostile.gguf"))
+        fail_msg("expected a format error with '%s', got %d: %s", needle, rc, qmc_errmsg());
+    assert_null(g);
+    assert_int_equal(qmc_alloc_live(), live);
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+static void test_gguf_counts(void **state) {
+    bytes b = {0};
+    gguf_head(&b, 0, (uint64_t)1 << 40); /* 2^40 metadata keys in a 24-byte file */
+    expect_gguf_error(&b, "claims 1099511627776 metadata keys, more than the file can hold");
+    gguf_head(&b, (uint64_t)1 << 40, 0);
+    pad(&b, 4096);
+    expect_gguf_error(&b, "claims 1099511627776 tensors, more than the file can hold");
+    /* a string array of 2^40 entries */
+    gguf_head(&b, 0, 1);
+    str(&b, "tokenizer.ggml.tokens");
+    u32(&b, 9);
+    u32(&b, 8);
+    u64(&b, (uint64_t)1 << 40);
+    pad(&b, 1000);
+    expect_gguf_error(&b, "array of 1099511627776 strings cannot fit in the file");
+    /* a u32 array of 2^62 entries: count * 4 would overflow */
+    gguf_head(&b, 0, 1);
+    str(&b, "tokenizer.ggml.token_type");
+    u32(&b, 9);
+    u32(&b, 4);
+    u64(&b, (uint64_t)1 << 62);
+    expect_gguf_error(&b, "array of 4611686018427387904 elements runs past the end of the file");
+    /* a string of 2^62 bytes */
+    gguf_head(&b, 0, 1);
+    str(&b, "general.name");
+    u32(&b, 8);
+    u64(&b, (uint64_t)1 << 62);
+    expect_gguf_error(&b, "string of 4611686018427387904 bytes runs past the end of the file");
+}
+
+static void test_gguf_dims(void **state) {
+    bytes b = {0};
+    /* 2^31 x 2^31 F32: 2^64 bytes, overflows */
+    gguf_head(&b, 1, 0);
+    str(&b, "token_embd.weight");
+    u32(&b, 2);
+    u64(&b, (uint64_t)1 << 31);
+    u64(&b, (uint64_t)1 << 31);
+    u32(&b, 0);
+    u64(&b, 0);
+    pad(&b, 256);
+    expect_gguf_error(&b, "overflows or does not fit type F32");
+    /* ne[0] = 2^62 F32: ne[0] * 4 alone overflows (a UBSan report before the fix) */
+    gguf_head(&b, 1, 0);
+    str(&b, "t");
+    u32(&b, 1);
+    u64(&b, (uint64_t)1 << 62);
+    u32(&b, 0);
+    u64(&b, 0);
+    expect_gguf_error(&b, "overflows");
+    /* 65536 x 65536 F32 = 16 GiB claimed by a 256-byte file */
+    gguf_head(&b, 1, 0);
+    str(&b, "t");
+    u32(&b, 2);
+    u64(&b, 65536);
+    u64(&b, 65536);
+    u32(&b, 0);
+    u64(&b, 0);
+    pad(&b, 256);
+    expect_gguf_error(&b, "needs 17179869184 bytes at offset 96 but the file has only 256 bytes");
+}
+
+/* A packed tensor descriptor of 2^31 x 2^31 weights: rejected before any plane is sized. */
+static void test_packed_shape(void **state) {
+    bytes b = {0};
+    gguf_head(&b, 0, 1);
+    str(&b, "qmc.tensor.w");
+    u32(&b, 8);
+    str(&b, "rows=2147483648 cols=2147483648 method=qmc in=3:int:sym:0 out=5:int:sym nout=1 rho=0.3 tau=0.1");
+    gguf_ctx *g = NULL;
+    assert_int_equal(gguf_parse(b.p, b.n, "p.gguf", &g), 0);
+    qmc_set_alloc_cap(CAP);
+    qmc_tensor t = {0};
+    int rc = qmc_packed_read(g, "p.gguf", "w", &t);
+    qmc_set_alloc_cap(0);
+    assert_int_equal(rc, QMC_ERR_FORMAT);
+    assert_string_equal(qmc_errmsg(), "p.gguf: packed tensor 'w': bad shape or outlier count");
+    gguf_free(g);
+    free(b.p);
+}
+
+static void test_llama2c_header(void **state) {
+    /* a 7B header on a 4 KiB file */
+    int32_t h[1024] = {4096, 11008, 32, 32, 32, 32000, 2048};
+    qmc_set_alloc_cap(CAP);
+    qmc_model *m = NULL;
+    int rc = qmc_model_from_buffer((const uint8_t *)h, sizeof h, "7b.bin", &m);
+    qmc_set_alloc_cap(0);
+    assert_int_equal(rc, QMC_ERR_FORMAT);
+    assert_non_null(strstr(qmc_errmsg(), "7b.bin: not a valid llama2.c checkpoint: its header (dim 4096, hidden 11008, 32 layers, vocab 32000) needs"));
+    assert_non_null(strstr(qmc_errmsg(), "but the file has 4096"));
+    assert_null(m);
+}
+
+static void test_tokenizer_counts(void **state) {
+    uint8_t buf[100] = {16};
+    qmc_tokenizer *t = NULL;
+    qmc_set_alloc_cap(CAP);
+    int rc = qmc_tok_parse_llama2c(buf, sizeof buf, "tok.bin", 1 << 24, &t);
+    assert_int_equal(rc, QMC_ERR_FORMAT);
+    assert_string_equal(qmc_errmsg(), "tok.bin: tokenizer file of 100 bytes cannot hold 16777216 tokens (wrong tokenizer for this model?)");
+    /* tokenizer.json whose ids run to 16M with one token defined */
+    const char *json = "{\"pre_tokenizer\":{\"type\":\"ByteLevel\"},\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":16000000},\"merges\":[]}}";
+    rc = qmc_tok_parse_hf(json, strlen(json), "tokenizer.json", &t);
+    qmc_set_alloc_cap(0);
+    assert_int_equal(rc, QMC_ERR_FORMAT);
+    assert_string_equal(qmc_errmsg(), "tokenizer.json: token ids run up to 16000000 but only 1 tokens are defined");
+    assert_null(t);
+}
+
+static void test_safetensors_claims(void **state) {
+    st_file f;
+    uint8_t big[16] = {0};
+    uint64_t n = (uint64_t)1 << 60;
+    memcpy(big, &n, 8);
+    qmc_set_alloc_cap(CAP);
+    assert_int_equal(st_parse(big, sizeof big, "a.safetensors", &f), QMC_ERR_FORMAT);
+    assert_string_equal(qmc_errmsg(), "a.safetensors: safetensors header length 1152921504606846976 exceeds the limit of 104857600 bytes");
+    /* a 1M x 1M F32 tensor (4 TiB) in a file of a few bytes */
+    const char *hdr = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1048576,1048576],\"data_offsets\":[0,4398046511104]}}";
+    bytes b = {0};
+    u64(&b, strlen(hdr));
+    put(&b, hdr, strlen(hdr));
+    put(&b, "data", 4);
+    assert_int_equal(st_parse(b.p, b.n, "b.safetensors", &f), QMC_ERR_FORMAT);
+    assert_non_null(strstr(qmc_errmsg(), "b.safetensors: tensor 'w' data [0, 4398046511104) runs past the end of the data section (4 bytes"));
+    /* a shape whose product overflows */
+    b.n = 0;
+    hdr = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1099511627776,1099511627776],\"data_offsets\":[0,4]}}";
+    u64(&b, strlen(hdr));
+    put(&b, hdr, strlen(hdr));
+    put(&b, "data", 4);
+    assert_int_equal(st_parse(b.p, b.n, "c.safetensors", &f), QMC_ERR_FORMAT);
+    assert_string_equal(qmc_errmsg(), "c.safetensors: tensor 'w' has too many elements");
+    /* an index naming more shards than allowed */
+    qmc_str ix = {0};
+    qmc_str_printf(&ix, "{\"weight_map\":{");
+    for (int i = 0; i <= ST_MAX_SHARDS; i++) qmc_str_printf(&ix, "%s\"t%d\":\"s%d.safetensors\"", i ? "," : "", i, i);
+    qmc_str_printf(&ix, "}}");
+    st_index x;
+    assert_int_equal(st_index_parse(ix.s, ix.len, "model.safetensors.index.json", &x), QMC_ERR_FORMAT);
+    assert_string_equal(qmc_errmsg(), "model.safetensors.index.json: more than 4096 shards");
+    qmc_set_alloc_cap(0);
+    qmc_str_free(&ix);
+    free(b.p);
+}
+
+static void test_config_claims(void **state) {
+    qmc_set_alloc_cap(CAP);
+    sim_workload w;
+    const char *cfg = "{\"model_type\":\"llama\",\"hidden_size\":4096,\"intermediate_size\":11008,\"num_hidden_layers\":1e9,"
+                      "\"num_attention_heads\":32,\"vocab_size\":32000}";
+    assert_int_equal(sim_workload_from_hf_config(cfg, "sim.json", &w), QMC_ERR_FORMAT);
+    assert_non_null(strstr(qmc_errmsg(), "sim.json: \"num_hidden_layers\" must be an integer in [1, "));
+    qmc_model m;
+    memset(&m, 0, sizeof m);
+    cfg = "{\"model_type\":\"llama\",\"hidden_size\":4096,\"intermediate_size\":11008,\"num_hidden_layers\":32,"
+          "\"num_attention_heads\":32,\"vocab_size\":1e300}";
+    assert_int_equal(qmc_hf_config_parse(cfg, strlen(cfg), "config.json", &m), QMC_ERR_FORMAT);
+    assert_string_equal(qmc_errmsg(), "config.json: \"vocab_size\" must be an integer in [1, 16777216]");
+    qmc_set_alloc_cap(0);
+}
+
+/* A tokenizer.json whose pre-tokenizer regex backtracks catastrophically:
+ * PCRE2's match limit stops it, and encoding fails with a format error. */
+static void test_regex_limit(void **state) {
+    const char *json = "{\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":"
+                       "{\"Regex\":\"(\\\\w+\\\\s?)*$\"},\"behavior\":\"Isolated\"},{\"type\":\"ByteLevel\",\"use_regex\":false}]},"
+                       "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"!\":2,\"\\u0120\":3},\"merges\":[]}}";
+    qmc_tokenizer *t = NULL;
+    assert_int_equal(qmc_tok_parse_hf(json, strlen(json), "t.json", &t), 0);
+    char text[80];
+    memset(text, 'a', 60);
+    strcpy(text + 60, " ab!");
+    int32_t *toks = NULL;
+    int64_t n = 0;
+    assert_int_equal(qmc_tok_encode(t, text, strlen(text), false, &toks, &n), QMC_ERR_FORMAT);
+    assert_string_equal(qmc_errmsg(), "pre-tokenizer regex failed: match limit exceeded");
+    assert_null(toks);
+    qmc_tok_free(t);
+}
+
+/* The cap's own error: one line with the request, the cap and what is in use. */
+static void test_cap_message(void **state) {
+    size_t live = qmc_alloc_live();
+    qmc_set_alloc_cap(live + 4096);
+    void *p = qmc_alloc(8192, 1);
+    qmc_set_alloc_cap(0);
+    assert_null(p);
+    char want[256];
+    snprintf(want, sizeof want,
+             "allocation of 8192 bytes would exceed the memory cap of %zu bytes with %zu in use "
+             "(raise it with --max-alloc or QMC_MAX_ALLOC)",
+             live + 4096, live);
+    assert_string_equal(qmc_errmsg(), want);
+    assert_null(qmc_alloc(SIZE_MAX / 2, 4));
+    assert_non_null(strstr(qmc_errmsg(), "allocation size overflows"));
+    assert_int_equal(qmc_alloc_live(), live);
+}
+
+/* On the command line: the cap from --max-alloc or QMC_MAX_ALLOC; a hostile
+ * header gives its format error, not an allocation failure. */
+static void test_cli(void **state) {
+    char *out;
+    int rc = tu_run(&out, "%s info --max-alloc 16K -m models/stories260K/stories260K.bin", tu_qmc());
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "qmc info: models/stories260K/stories260K.bin: allocation of "));
+    assert_non_null(strstr(out, "would exceed the memory cap of 16384 bytes with"));
+    assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);
+    free(out);
+    rc = tu_run(&out, "QMC_MAX_ALLOC=16K %s info -m models/stories260K/stories260K.bin", tu_qmc());
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "memory cap of 16384 bytes"));
+    free(out);
+    bytes b = {0};
+    gguf_head(&b, 0, (uint64_t)1 << 40);
+    pad(&b, 64);
+    const char *p = tu_tmp("hostile.gguf");
+    assert_int_equal(qmc_write_file_atomic(p, b.p, b.n), 0);
+    free(b.p);
+    rc = tu_run(&out, "QMC_MAX_ALLOC=1M %s info -m %s", tu_qmc(), p);
+    assert_int_equal(rc, 1);
+    char want[4300];
+    snprintf(want, sizeof want, "qmc info: %s: GGUF header claims 1099511627776 metadata keys, more than the file can hold\n", p);
+    assert_string_equal(out, want);
+    free(out);
+}
+
+int main(void) {
+    tu_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gguf_counts),    cmocka_unit_test(test_gguf_dims),
+        cmocka_unit_test(test_packed_shape),   cmocka_unit_test(test_llama2c_header),
+        cmocka_unit_test(test_tokenizer_counts), cmocka_unit_test(test_safetensors_claims),
+        cmocka_unit_test(test_config_claims),  cmocka_unit_test(test_regex_limit),
+        cmocka_unit_test(test_cap_message),
+        cmocka_unit_test(test_cli),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
