@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_calib.h"
 #include "cli/json.h"
 #include "cli/quant_report.h"
 #include "quant/quantize.h"
@@ -11,7 +12,12 @@
 static const cli_opt k_opts[] = {
     {"model", 'm', "MODEL", "source model (llama2.c .bin, GGUF F32/F16/BF16, HF directory)"},
     {"output", 'o', "OUT", "packed output file (.qmc.gguf), written crash-safely"},
-    {"method", 0, "NAME", "qmc (default), rtn, mxint4, mxfp4 (mxint: MX integers of --bits-in bits)"},
+    {"method", 0, "NAME", "qmc (default), rtn, mxint4, mxfp4 (mxint: MX integers of --bits-in bits); calibrated: gptq, awq, qmc-gptq"},
+    {"calib", 0, "FILE", "gptq/awq/qmc-gptq: calibration text (default: data/text/wikitext2-valid-slice.txt)"},
+    {"calib-tokens", 0, "N", "calibration tokens taken from the start of the text (default 2048)"},
+    {"calib-ctx", 0, "N", "calibration window incl. BOS (default: the model's context, at most 2048)"},
+    {"act-order", 0, NULL, "gptq/qmc-gptq: quantize columns in decreasing Hessian-diagonal order"},
+    {"damp", 0, "F", "gptq/qmc-gptq: damping, fraction of the mean Hessian diagonal (default 0.01)"},
     {"rho", 0, "R", "qmc: fraction of weights per tensor kept as outliers, in [0, 1) (default 0.3)"},
     {"bits-in", 0, "B", "inlier (ReRAM) / main code bits, 2..8 (default: qmc 3, others 4)"},
     {"bits-out", 0, "B", "qmc: outlier (MRAM) code bits, 2..8 (default 5)"},
@@ -35,16 +41,18 @@ static const cli_opt k_opts[] = {
 
 static const cli_command_info k_info = {
     "quantize",
-    "qmc quantize -m MODEL -o OUT.qmc.gguf [--method qmc|rtn|mxint4|mxfp4] [--rho R] [--bits-in B] [--bits-out B]\n"
+    "qmc quantize -m MODEL -o OUT.qmc.gguf [--method qmc|rtn|mxint4|mxfp4|gptq|awq|qmc-gptq] [--rho R] [--bits-in B] [--bits-out B]\n"
     "                    [--group N] [--asym|--sym] [--embed-bits 8|0] [--quantize-embeddings] [--p-minus P --p-plus P]\n"
-    "                    [--mlc 2|3] [--device NAME] [--json]",
+    "                    [--mlc 2|3] [--device NAME] [--calib FILE --calib-tokens N --calib-ctx N --act-order --damp F]\n"
+    "                    [--json]",
     "Quantize a model into a packed GGUF file that `qmc ppl`, `qmc generate` and any GGUF reader load.",
     "QMC (arXiv 2601.14549): per tensor, the round(rho*n) largest-magnitude weights are outliers, quantized\n"
     "per output channel at --bits-out bits (MRAM plane + position bitmap); the rest are inliers at --bits-in\n"
     "bits (ReRAM plane).  Scales come from a 1-D grid search minimising the squared error, plus\n"
     "n*(p_minus+p_plus)*Delta^2 for inliers.  rtn: one uniform plane (per channel or per --group columns),\n"
     "max-abs scale unless --grid is given.  mxint4/mxfp4: OCP Microscaling, blocks of 32 with an E8M0 scale.\n"
-    "All transformer-block linears are quantized; see docs/quantization.md.",
+    "gptq/awq/qmc-gptq calibrate on --calib text (docs/calibration.md).  All transformer-block linears are\n"
+    "quantized; see docs/quantization.md.",
     k_opts};
 
 typedef struct {
@@ -79,6 +87,9 @@ static int parse_method(const char *s, qmc_quant_params *p, int *default_bits) {
     else if (strcmp(s, "mxint4") == 0 || strcmp(s, "mxint") == 0) p->method = QMC_METHOD_MXINT;
     else if (strcmp(s, "mxint8") == 0) p->method = QMC_METHOD_MXINT, *default_bits = 8;
     else if (strcmp(s, "mxfp4") == 0) p->method = QMC_METHOD_MXFP4;
+    else if (strcmp(s, "gptq") == 0) p->method = QMC_METHOD_GPTQ;
+    else if (strcmp(s, "awq") == 0) p->method = QMC_METHOD_AWQ;
+    else if (strcmp(s, "qmc-gptq") == 0) p->method = QMC_METHOD_QMC_GPTQ, *default_bits = 3;
     else return -1;
     return 0;
 }
@@ -93,20 +104,27 @@ int cmd_quantize(int argc, char **argv) {
     qmc_quant_params *p = &o.blocks;
     int def_bits;
     if (parse_method(cli_get(&a, "method"), p, &def_bits))
-        return cli_error("quantize", "--method must be qmc, rtn, mxint4, mxint8 or mxfp4, not '%s'", cli_get(&a, "method"));
+        return cli_error("quantize", "--method must be qmc, rtn, mxint4, mxint8, mxfp4, gptq, awq or qmc-gptq, not '%s'", cli_get(&a, "method"));
+    const bool outliers = p->method == QMC_METHOD_QMC || p->method == QMC_METHOD_QMC_GPTQ;
+    const bool calibrated = qmc_method_is_calibrated(p->method);
     double rho, pm, pp, glo;
     int64_t bits_in, bits_out, group, grid, embed_bits, mlc;
-    if (!cli_double(&a, "rho", -INFINITY, INFINITY, p->method == QMC_METHOD_QMC ? 0.3 : 0.0, &rho) ||
+    if (!cli_double(&a, "rho", -INFINITY, INFINITY, outliers ? 0.3 : 0.0, &rho) ||
         !cli_int(&a, "bits-in", INT32_MIN, INT32_MAX, def_bits, &bits_in) ||
         !cli_int(&a, "bits-out", INT32_MIN, INT32_MAX, 5, &bits_out) || !cli_int(&a, "group", 0, 1 << 24, 0, &group) ||
         !cli_int(&a, "grid", 1, 100000, 0, &grid) || !cli_double(&a, "grid-lo", 0, 1, 0, &glo) ||
         !cli_int(&a, "embed-bits", INT32_MIN, INT32_MAX, 8, &embed_bits) || !cli_double(&a, "p-minus", 0, 1, 0, &pm) ||
         !cli_double(&a, "p-plus", 0, 1, 0, &pp) || !cli_int(&a, "mlc", 2, 3, 3, &mlc))
         return 2;
-    if (cli_get(&a, "rho") && p->method != QMC_METHOD_QMC)
-        return cli_error("quantize", "--rho applies to --method qmc only");
-    if (cli_get(&a, "bits-out") && p->method != QMC_METHOD_QMC)
-        return cli_error("quantize", "--bits-out applies to --method qmc only");
+    if (cli_get(&a, "rho") && !outliers) return cli_error("quantize", "--rho applies to --method qmc and qmc-gptq only");
+    if (cli_get(&a, "bits-out") && !outliers)
+        return cli_error("quantize", "--bits-out applies to --method qmc and qmc-gptq only");
+    cli_calib cal;
+    if (!cli_calib_opts("quantize", &a, &cal)) return 2;
+    if (!calibrated && (cli_get(&a, "calib") || cli_get(&a, "calib-tokens") || cli_get(&a, "calib-ctx") ||
+                        cli_flag(&a, "act-order") || cli_get(&a, "damp")))
+        return cli_error("quantize", "--calib, --calib-tokens, --calib-ctx, --act-order and --damp apply to gptq, awq and qmc-gptq only");
+    if (cli_flag(&a, "act-order") && p->method == QMC_METHOD_AWQ) return cli_error("quantize", "--act-order applies to gptq and qmc-gptq only");
     if (cli_get(&a, "grid-lo") && glo <= 0) return cli_error("quantize", "--grid-lo must be in (0, 1]");
     if (cli_flag(&a, "quantize-embeddings") && cli_flag(&a, "no-quantize-embeddings"))
         return cli_error("quantize", "--quantize-embeddings and --no-quantize-embeddings contradict each other");
@@ -147,13 +165,18 @@ int cmd_quantize(int argc, char **argv) {
     qmc_model_quant_report rep;
     int status = 1;
     double t0 = qmc_now();
+    if (calibrated) {
+        if (!cli_calib_collect("quantize", &a, m, ps.quiet, &cal)) goto done;
+        o.calib = cal.stats;
+        o.calib_opts = &cal.opts;
+    }
     if (qmc_quantize_model(m, &o, &rep)) {
         if (ps.tty && !ps.quiet) fprintf(stderr, "\n");
         cli_fail("quantize");
         goto done;
     }
     double t_quant = qmc_now() - t0;
-    qmc_quant_meta meta = {o, (int)mlc, cli_get(&a, "device"), src};
+    qmc_quant_meta meta = {o, (int)mlc, cli_get(&a, "device"), src, calibrated ? cal.text : NULL, cal.tokens};
     if (qmc_save_quantized(m, &meta, out)) {
         cli_fail("quantize");
         qmc_model_quant_report_free(&rep);
@@ -176,7 +199,14 @@ int cmd_quantize(int argc, char **argv) {
         cJSON_AddStringToObject(j, "method", qmc_method_name(p->method));
         cJSON_AddNumberToObject(j, "rho", p->rho);
         cJSON_AddNumberToObject(j, "bits_in", p->bits_in);
-        if (p->method == QMC_METHOD_QMC) cJSON_AddNumberToObject(j, "bits_out", p->bits_out);
+        if (outliers) cJSON_AddNumberToObject(j, "bits_out", p->bits_out);
+        if (calibrated) {
+            cJSON_AddStringToObject(j, "calib", cal.text);
+            cJSON_AddNumberToObject(j, "calib_tokens", (double)cal.tokens);
+            cJSON_AddNumberToObject(j, "calib_ctx", cal.ctx);
+            if (p->method != QMC_METHOD_AWQ) cJSON_AddBoolToObject(j, "act_order", cal.opts.act_order);
+            if (p->method != QMC_METHOD_AWQ) cJSON_AddNumberToObject(j, "damp", cal.opts.damp);
+        }
         cJSON_AddNumberToObject(j, "group", p->group);
         cJSON_AddBoolToObject(j, "asym", p->asym);
         int grid_used;
@@ -224,6 +254,7 @@ int cmd_quantize(int argc, char **argv) {
     qmc_model_quant_report_free(&rep);
     status = 0;
 done:
+    qmc_calib_stats_free(cal.stats);
     qmc_model_free(m);
     return status;
 }

@@ -62,6 +62,10 @@ double qmc_sse_asym_ref(const float *v, int64_t n, int bits, float d, float m);
 double qmc_sse_sym_avx2(const float *v, int64_t n, int bits, float d);
 double qmc_sse_asym_avx2(const float *v, int64_t n, int bits, float d, float m);
 
+/* codes[n] (one per byte, < 2^bits) into the continuous little-endian bit
+ * stream of qtensor.h (out holds qmc_bits_bytes(n, bits) bytes). */
+void qmc_pack_codes(const uint8_t *codes, int64_t n, int bits, uint8_t *out);
+
 /* ---- OCP MX (v1.0 section 6.3; microsoft/microxcaling mx_ops._quantize_mx) ----
  * Shared scale X = 2^(floor(log2(max|v|)) - emax_elem) stored as an E8M0 byte
  * (E + 127, E clamped to [-127, 127]; an all-zero block gets E = -127);

@@ -20,20 +20,20 @@ void qmc_quant_params_default(qmc_quant_params *p) {
 }
 
 void qmc_quant_params_resolve(const qmc_quant_params *p, int *grid, float *grid_lo) {
-    *grid = p->grid > 0 ? p->grid : (p->method == QMC_METHOD_RTN ? 1 : QMC_GRID_DEFAULT);
+    /* RTN and the calibrated RTN-grid methods (GPTQ, AWQ): max-range scale */
+    const bool rtn = p->method == QMC_METHOD_RTN || p->method == QMC_METHOD_GPTQ || p->method == QMC_METHOD_AWQ;
+    *grid = p->grid > 0 ? p->grid : (rtn ? 1 : QMC_GRID_DEFAULT);
     *grid_lo = p->grid_lo > 0 ? p->grid_lo : QMC_GRID_LO_DEFAULT;
 }
 
 int qmc_quant_params_check(const qmc_quant_params *p) {
-    switch (p->method) {
-    case QMC_METHOD_QMC: case QMC_METHOD_RTN: case QMC_METHOD_MXINT: case QMC_METHOD_MXFP4: break;
-    default: return qmc_fail(QMC_ERR_UNSUPPORTED, "method '%s' is not a data-free quantizer", qmc_method_name(p->method));
-    }
+    if ((unsigned)p->method >= QMC_METHOD_COUNT) return qmc_fail(QMC_ERR_ARG, "unknown quantization method %d", (int)p->method);
+    const bool outliers = p->method == QMC_METHOD_QMC || p->method == QMC_METHOD_QMC_GPTQ;
     if (!(p->rho >= 0.0f && p->rho < 1.0f)) return qmc_fail(QMC_ERR_ARG, "--rho %g is outside [0, 1)", (double)p->rho);
-    if (p->method != QMC_METHOD_QMC && p->rho != 0.0f)
-        return qmc_fail(QMC_ERR_ARG, "--rho applies to --method qmc only");
+    if (!outliers && p->rho != 0.0f)
+        return qmc_fail(QMC_ERR_ARG, "--rho applies to --method qmc and qmc-gptq only");
     if (p->bits_in < 2 || p->bits_in > 8) return qmc_fail(QMC_ERR_ARG, "--bits-in %d is outside 2..8", p->bits_in);
-    if (p->method == QMC_METHOD_QMC && (p->bits_out < 2 || p->bits_out > 8))
+    if (outliers && (p->bits_out < 2 || p->bits_out > 8))
         return qmc_fail(QMC_ERR_ARG, "--bits-out %d is outside 2..8", p->bits_out);
     if (p->method == QMC_METHOD_MXFP4 && p->bits_in != 4)
         return qmc_fail(QMC_ERR_ARG, "MXFP4 elements have 4 bits, not %d", p->bits_in);
@@ -53,7 +53,7 @@ int qmc_quant_params_check(const qmc_quant_params *p) {
 
 /* codes[n] (one per byte) into the continuous little-endian bit stream out.
  * Chunks of 8 codes fill exactly `bits` bytes, so chunks pack in parallel. */
-static void pack_codes(const uint8_t *codes, int64_t n, int bits, uint8_t *out) {
+void qmc_pack_codes(const uint8_t *codes, int64_t n, int bits, uint8_t *out) {
     const int64_t chunks = (n + 7) / 8;
 #pragma omp parallel for schedule(static) num_threads(qmc_threads())
     for (int64_t ch = 0; ch < chunks; ch++) {
@@ -207,8 +207,8 @@ static int quantize_int(const float *w, int64_t rows, int64_t cols, const qmc_qu
     if (!J.cin || !J.cout) rc = QMC_ERR_NOMEM;
     else if (!for_rows(rows, cols, qmc_qt_groups(q), int_row_fn, &J)) rc = QMC_ERR_NOMEM;
     if (!rc) {
-        pack_codes(J.cin, n - k, q->in.bits, qmc_qt_mut(q->in_codes));
-        if (k > 0) pack_codes(J.cout, k, q->out.bits, qmc_qt_mut(q->out_codes));
+        qmc_pack_codes(J.cin, n - k, q->in.bits, qmc_qt_mut(q->in_codes));
+        if (k > 0) qmc_pack_codes(J.cout, k, q->out.bits, qmc_qt_mut(q->out_codes));
     }
     qmc_free(J.cin);
     qmc_free(J.cout);
@@ -266,7 +266,7 @@ static int quantize_mx(const float *w, int64_t rows, int64_t cols, const qmc_qua
     mx_job J = {w, q, qmc_alloc((size_t)n, 1), deq, row_sse, row_energy};
     if (!J.codes) rc = QMC_ERR_NOMEM;
     else if (!for_rows(rows, cols, qmc_qt_groups(q), mx_row_fn, &J)) rc = QMC_ERR_NOMEM;
-    if (!rc) pack_codes(J.codes, n, q->in.bits, qmc_qt_mut(q->in_codes));
+    if (!rc) qmc_pack_codes(J.codes, n, q->in.bits, qmc_qt_mut(q->in_codes));
     qmc_free(J.codes);
     if (rc) goto fail;
     *out_q = q;
@@ -304,6 +304,8 @@ int qmc_quantize_tensor_ex(const qmc_tensor *src, const qmc_quant_params *p, qmc
                            qmc_quant_error *err) {
     int rc = qmc_quant_params_check(p);
     if (rc) return rc;
+    if (p->method == QMC_METHOD_GPTQ || p->method == QMC_METHOD_AWQ || p->method == QMC_METHOD_QMC_GPTQ)
+        return qmc_fail(QMC_ERR_ARG, "method '%s' needs calibration statistics (quant/calib.h)", qmc_method_name(p->method));
     if (!qmc_type_is_plain_float(src->type) || !src->data)
         return qmc_fail(QMC_ERR_UNSUPPORTED, "tensor '%s' has type %s; only F32/F16/BF16 tensors can be quantized",
                         src->name, qmc_type_name(src->type));

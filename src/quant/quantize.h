@@ -15,8 +15,8 @@
 #include "quant/qtensor.h"
 
 typedef struct {
-    qmc_method method;   /* QMC_METHOD_QMC, _RTN, _MXINT, _MXFP4 (GPTQ/AWQ: quant/calib.h) */
-    float rho;           /* QMC: fraction of weights kept as outliers, [0, 1) */
+    qmc_method method;   /* QMC_METHOD_QMC, _RTN, _MXINT, _MXFP4; _GPTQ, _AWQ, _QMC_GPTQ need calibration (quant/calib.h) */
+    float rho;           /* QMC, QMC+GPTQ: fraction of weights kept as outliers, [0, 1) */
     int bits_in;         /* inlier / main code width, 2..8 */
     int bits_out;        /* QMC outlier code width, 2..8 */
     int group;           /* columns per scale group; 0 = per output channel */
@@ -66,6 +66,10 @@ typedef struct {
     int embed_bits;           /* token embedding and output head: RTN INT<embed_bits> per row,
                                  symmetric max-abs (default 8); 0 keeps them as stored */
     bool quantize_embeddings; /* quantize embedding and head with `blocks` instead */
+    /* GPTQ / AWQ / QMC+GPTQ (quant/calib.h): statistics of the model's block
+     * inputs (AWQ transforms them while folding its scales) and settings */
+    struct qmc_calib_stats *calib;
+    const struct qmc_calib_opts *calib_opts;
     /* progress: fraction of weights done, and the tensor being quantized (may be NULL) */
     void (*progress)(void *user, double done, const char *tensor);
     void *progress_user;
@@ -104,6 +108,8 @@ typedef struct {
     int mlc_bits;             /* ReRAM cell mode: bits per MLC cell, 2 or 3 */
     const char *device;       /* device-noise profile name, or "none" */
     const char *source;       /* source model path (recorded by basename) */
+    const char *calib_text;   /* calibrated methods: calibration text (by basename), else NULL */
+    int64_t calib_tokens;     /* calibration tokens run */
 } qmc_quant_meta;
 /* Write the quantized model m with its qmc.* keys (crash-safe). */
 int qmc_save_quantized(const qmc_model *m, const qmc_quant_meta *meta, const char *path);

@@ -2,6 +2,7 @@
  * parameters; the qmc.* metadata of the packed file; bits-per-weight totals. */
 #include <string.h>
 
+#include "quant/calib.h"
 #include "quant/quantize.h"
 #include "util/util.h"
 
@@ -65,6 +66,12 @@ int qmc_quantize_model(qmc_model *m, const qmc_model_quant_opts *o, qmc_model_qu
         return qmc_fail(QMC_ERR_UNSUPPORTED,
                         "%s: llama weights in Hugging Face row order cannot be packed for GGUF; run `qmc convert` first and quantize the .gguf",
                         m->path);
+    const bool calibrated = qmc_method_is_calibrated(o->blocks.method);
+    if (calibrated && (!o->calib || !o->calib_opts))
+        return qmc_fail(QMC_ERR_ARG, "method '%s' needs calibration data", qmc_method_name(o->blocks.method));
+    if (calibrated && o->quantize_embeddings)
+        return qmc_fail(QMC_ERR_ARG, "--quantize-embeddings does not apply to calibrated methods (%s)",
+                        qmc_method_name(o->blocks.method));
     plan pl = {o, NULL, 0, 0};
     if ((rc = qmc_model_for_each_tensor(m, plan_one, &pl))) return rc;
     pl.list = qmc_alloc((size_t)pl.n + 1, sizeof(qmc_tensor *));
@@ -79,6 +86,8 @@ int qmc_quantize_model(qmc_model *m, const qmc_model_quant_opts *o, qmc_model_qu
     pl.weights = 0;
     qmc_model_for_each_tensor(m, plan_one, &pl);
     double t0 = qmc_now();
+    if (o->blocks.method == QMC_METHOD_AWQ && (rc = qmc_awq_fold_model(m, o->calib, &o->blocks, o->calib_opts)))
+        qmc_error_prefix(rc, "%s: AWQ scales", m->path);
     int64_t done = 0;
     for (int i = 0; i < pl.n && !rc; i++) {
         qmc_tensor *t = pl.list[i];
@@ -91,7 +100,8 @@ int qmc_quantize_model(qmc_model *m, const qmc_model_quant_opts *o, qmc_model_qu
         r->cols = t->ne[0];
         r->block_linear = qmc_tensor_is_block_linear(m, t);
         qmc_tensor packed;
-        rc = qmc_quantize_tensor_ex(t, &p, &packed, NULL, &r->err);
+        if (calibrated && r->block_linear) rc = qmc_calib_quantize_tensor(m, t, o->calib, o->calib_opts, &p, &packed, &r->err);
+        else rc = qmc_quantize_tensor_ex(t, &p, &packed, NULL, &r->err);
         if (rc) {
             qmc_error_prefix(rc, "%s", m->path);
             break;
@@ -132,7 +142,7 @@ static int write_meta(gguf_writer *w, void *user) {
     if (!rc) rc = gguf_set_str(w, "qmc.method", qmc_method_name(p->method));
     if (!rc) rc = gguf_set_f32(w, "qmc.rho", p->rho);
     if (!rc) rc = gguf_set_u32(w, "qmc.bits_in", (uint32_t)p->bits_in);
-    if (!rc) rc = gguf_set_u32(w, "qmc.bits_out", p->method == QMC_METHOD_QMC ? (uint32_t)p->bits_out : 0);
+    if (!rc) rc = gguf_set_u32(w, "qmc.bits_out", p->method == QMC_METHOD_QMC || p->method == QMC_METHOD_QMC_GPTQ ? (uint32_t)p->bits_out : 0);
     if (!rc) rc = gguf_set_u32(w, "qmc.group", (uint32_t)(mx && p->group == 0 ? QMC_MX_BLOCK : p->group));
     if (!rc) rc = gguf_set_bool(w, "qmc.asym", p->asym);
     if (!rc) rc = gguf_set_u32(w, "qmc.grid", mx ? 0 : (uint32_t)grid);
@@ -145,6 +155,8 @@ static int write_meta(gguf_writer *w, void *user) {
     if (!rc) rc = gguf_set_u32(w, "qmc.embed_bits", (uint32_t)mt->opts.embed_bits);
     if (!rc) rc = gguf_set_bool(w, "qmc.quantize_embeddings", mt->opts.quantize_embeddings);
     if (!rc && mt->source) rc = gguf_set_str(w, "qmc.source", qmc_basename(mt->source));
+    if (!rc && mt->calib_text) rc = gguf_set_str(w, "qmc.calib.text", qmc_basename(mt->calib_text));
+    if (!rc && mt->calib_text) rc = gguf_set_u32(w, "qmc.calib.tokens", (uint32_t)mt->calib_tokens);
     return rc;
 }
 
