@@ -1,29 +1,17 @@
 /* cli_calib.c — calibration options and statistics for qmc quantize. */
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cli_calib.h"
+#include "sim/sim.h"
 
-/* The default calibration text: $QMC_DATA/..., <exe>/../data/..., <exe>/../share/qmc/data/... */
+/* The default calibration text, looked up in the data directories of the
+ * simulator's data files ($QMC_DATA, <binary>/../data, <binary>/../share/qmc/data). */
 static bool default_text(char *out, size_t cap) {
-    char dirs[3][4096];
-    int n = 0;
-    const char *env = getenv("QMC_DATA");
-    if (env && *env) snprintf(dirs[n++], sizeof dirs[0], "%.4000s", env);
-    char exe[4096];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0) {
-        exe[len] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            snprintf(dirs[n++], sizeof dirs[0], "%.4000s/../data", exe);
-            snprintf(dirs[n++], sizeof dirs[0], "%.4000s/../share/qmc/data", exe);
-        }
-    }
-    for (int i = 0; i < n; i++) {
-        qmc_path_join(out, cap, dirs[i], CLI_CALIB_DEFAULT_TEXT);
+    sim_datapath dp;
+    if (sim_datapath_init(&dp, NULL)) return false;
+    for (int i = 0; i < dp.n_dirs; i++) {
+        qmc_path_join(out, cap, dp.dirs[i], CLI_CALIB_DEFAULT_TEXT);
         if (qmc_file_exists(out)) return true;
     }
     return false;
@@ -46,11 +34,7 @@ bool cli_calib_opts(const char *cmd, const cli_args *a, cli_calib *c) {
     c->opts.damp = damp;
     c->opts.act_order = cli_flag(a, "act-order");
     const char *t = cli_get(a, "calib");
-    if (t) snprintf(c->text, sizeof c->text, "%s", t);
-    else if (!default_text(c->text, sizeof c->text)) {
-        cli_error(cmd, "%s: default calibration text not found (give --calib FILE or set QMC_DATA)", CLI_CALIB_DEFAULT_TEXT);
-        return false;
-    }
+    if (t) snprintf(c->text, sizeof c->text, "%s", t);   /* else: the default, found by cli_calib_collect */
     return true;
 }
 
@@ -73,6 +57,10 @@ bool cli_calib_collect(const char *cmd, const cli_args *a, const qmc_model *m, b
     const qmc_tokenizer *tok = qmc_model_tokenizer(m);
     if (!tok) {
         cli_error(cmd, "%s: the model has no tokenizer to read the calibration text (give --tokenizer)", m->path);
+        return false;
+    }
+    if (!c->text[0] && !default_text(c->text, sizeof c->text)) {
+        cli_error(cmd, "%s: default calibration text not found (give --calib FILE or set QMC_DATA)", CLI_CALIB_DEFAULT_TEXT);
         return false;
     }
     size_t len = 0;

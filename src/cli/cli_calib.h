@@ -11,7 +11,7 @@
 #define CLI_CALIB_DEFAULT_TOKENS 2048
 
 typedef struct {
-    char text[4096];          /* the calibration text file used */
+    char text[4096];          /* the calibration text file ("" until the default is looked up) */
     int64_t tokens;           /* tokens taken from it */
     int ctx;                  /* tokens per window incl. BOS */
     qmc_calib_opts opts;
