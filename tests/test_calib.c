@@ -221,10 +221,10 @@ static void slow_gptq(const float *w0, int64_t rows, int64_t cols, const double 
     free(m);
 }
 
-static void check_gptq_vs_slow(int group, bool act_order, int block, int bits) {
+static void check_gptq_vs_slow(int group, bool act_order, int block, int bits, bool asym) {
     layer L;
     layer_make(&L, 24, 48, 200, 11, 3);
-    qmc_quant_params p = params(QMC_METHOD_GPTQ, bits, group, true);
+    qmc_quant_params p = params(QMC_METHOD_GPTQ, bits, group, asym);
     qmc_calib_opts o;
     qmc_calib_opts_default(&o);
     o.act_order = act_order;
@@ -250,13 +250,15 @@ static void check_gptq_vs_slow(int group, bool act_order, int block, int bits) {
 }
 
 static void test_gptq_matches_slow(void **state) {
-    check_gptq_vs_slow(0, false, 128, 4);
-    check_gptq_vs_slow(0, false, 5, 3);      /* several lazy blocks */
-    check_gptq_vs_slow(16, false, 128, 4);   /* groups inside one block */
-    check_gptq_vs_slow(16, false, 24, 4);    /* block cut to a multiple of the group */
-    check_gptq_vs_slow(20, false, 8, 4);     /* groups wider than blocks, not aligned */
-    check_gptq_vs_slow(0, true, 7, 4);       /* act-order */
-    check_gptq_vs_slow(16, true, 7, 4);      /* act-order with static groups */
+    check_gptq_vs_slow(0, false, 128, 4, true);
+    check_gptq_vs_slow(0, false, 5, 3, true);      /* several lazy blocks */
+    check_gptq_vs_slow(0, false, 5, 4, false);     /* symmetric grid */
+    check_gptq_vs_slow(16, false, 128, 4, true);   /* groups inside one block */
+    check_gptq_vs_slow(16, false, 24, 4, true);    /* block cut to a multiple of the group */
+    check_gptq_vs_slow(20, false, 8, 4, true);     /* groups wider than blocks, not aligned */
+    check_gptq_vs_slow(0, true, 7, 4, true);       /* act-order */
+    check_gptq_vs_slow(16, true, 7, 4, true);      /* act-order with static groups */
+    check_gptq_vs_slow(16, true, 128, 3, false);
 }
 
 static void test_gptq_beats_rtn(void **state) {
