@@ -2,7 +2,7 @@
 # bench/calib_table.sh — calibrated baselines (GPTQ, AWQ, QMC+GPTQ) beside
 # FP32, RTN and QMC: perplexity (`full` protocol, every token scored) and bits
 # per weight.  docs/calibration.md holds the table this prints.
-# Usage: bench/calib_table.sh [-j OUT.json] [stories260K|gutenberg5M]
+# Usage: [ROWS=core|all] bench/calib_table.sh [-j OUT.json] [stories260K|gutenberg5M]
 #   stories260K  models/stories260K on data/text/tinystories-valid-sample.txt
 #   gutenberg5M  ../shared/models/gutenberg5M on the first 300,000 bytes of
 #                ../shared/data/wikitext-2-raw/wiki.test.raw, CR removed, n_ctx 256
@@ -26,13 +26,15 @@ case "$WHICH" in
 stories260K)
     MODEL=$ROOT/models/stories260K/stories260K.bin
     TEXT=$ROOT/data/text/tinystories-valid-sample.txt
-    PPL_OPTS="--protocol full" ;;
+    PPL_OPTS="--protocol full"
+    DEFAULT_ROWS=all ;;
 gutenberg5M)
     MODEL=$SHARED/models/gutenberg5M/gutenberg5M.bin
     [ -f "$MODEL" ] || { echo "$MODEL not found (set QMC_SHARED)" >&2; exit 1; }
     head -c 300000 "$SHARED/data/wikitext-2-raw/wiki.test.raw" > "$TMP/wiki-test-300k.txt"
     TEXT=$TMP/wiki-test-300k.txt
-    PPL_OPTS="--protocol full --strip-cr" ;;
+    PPL_OPTS="--protocol full --strip-cr"
+    DEFAULT_ROWS=core ;;
 *) echo "unknown model '$WHICH' (stories260K or gutenberg5M)" >&2; exit 2 ;;
 esac
 CALIB_OPTS=${CALIB_OPTS:-}
@@ -61,18 +63,24 @@ run() { # label, options...
         'BEGIN{printf "| %s | `%s` | %.4f | %.3f | %.3f | %.3f | %.2f | %.1f |\n", l, o, p, p/r, bn, bh, sq, s}'
     rows="$rows, {\"config\": \"$label\", \"options\": \"$*\", \"perplexity\": $ppl, \"block_nominal_bpw\": $bn, \"block_honest_bpw\": $bh, \"block_sqnr_db\": $sq, \"seconds_quantize\": $sec}"
 }
+# ROWS=core: the six configurations of the comparison; all: also act-order and g32
+# (default: all for stories260K, core for gutenberg5M, whose evaluation is ~20x longer)
+ROWS=${ROWS:-$DEFAULT_ROWS}
+all() { [ "$ROWS" = all ]; }
 # shellcheck disable=SC2086
 {
 run "RTN INT4 per-channel" --method rtn
 run "GPTQ INT4 per-channel" --method gptq $CALIB_OPTS
-run "GPTQ INT4 per-channel, act-order" --method gptq --act-order $CALIB_OPTS
+if all; then run "GPTQ INT4 per-channel, act-order" --method gptq --act-order $CALIB_OPTS; fi
 run "AWQ INT4 per-channel" --method awq $CALIB_OPTS
-run "RTN INT4 g32" --method rtn --group 32
-run "GPTQ INT4 g32" --method gptq --group 32 $CALIB_OPTS
-run "AWQ INT4 g32" --method awq --group 32 $CALIB_OPTS
+if all; then
+    run "RTN INT4 g32" --method rtn --group 32
+    run "GPTQ INT4 g32" --method gptq --group 32 $CALIB_OPTS
+    run "AWQ INT4 g32" --method awq --group 32 $CALIB_OPTS
+fi
 run "QMC 3/5 rho 0.3" --method qmc
 run "QMC+GPTQ 3/5 rho 0.3" --method qmc-gptq $CALIB_OPTS
-run "QMC+GPTQ 3/5 rho 0.3, act-order" --method qmc-gptq --act-order $CALIB_OPTS
+if all; then run "QMC+GPTQ 3/5 rho 0.3, act-order" --method qmc-gptq --act-order $CALIB_OPTS; fi
 }
 if [ -n "$JSON" ]; then
     printf '{"model": "%s", "text": "%s", "protocol": "full", "rows": [%s]}\n' "$MODEL" "$(basename "$TEXT")" "$rows" > "$JSON"
