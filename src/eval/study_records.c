@@ -8,9 +8,17 @@
 #include "formats/jsonfile.h"
 #include "util/util.h"
 
+/* Numbers are written with 17 significant digits (cJSON's own printing
+ * accepts an approximate round trip): a resumed study reads back exactly
+ * the values it recorded. */
 static void add_num(cJSON *o, const char *k, double v) {
-    if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
-    else cJSON_AddNullToObject(o, k);
+    char buf[40];
+    if (!isfinite(v)) {
+        cJSON_AddNullToObject(o, k);
+        return;
+    }
+    snprintf(buf, sizeof buf, "%.17g", v);
+    cJSON_AddRawToObject(o, k, buf);
 }
 
 static double get_num(const cJSON *o, const char *k) {
@@ -27,7 +35,7 @@ static cJSON *row_json(const qmc_study_config *c, const qmc_study_row *r) {
     cJSON_AddStringToObject(o, "key", x->key);
     cJSON_AddStringToObject(o, "method", x->method);
     cJSON_AddNumberToObject(o, "bits", x->bits);
-    cJSON_AddNumberToObject(o, "rho", x->rho);
+    add_num(o, "rho", x->rho);
     cJSON_AddStringToObject(o, "device", x->device);
     cJSON_AddNumberToObject(o, "cell_bits", x->cell_bits);
     cJSON_AddNumberToObject(o, "trials", x->trials);
