@@ -12,11 +12,12 @@
 #include "device/montecarlo.h"
 #include "device/profile.h"
 #include "eval/study.h"
+#include "eval/zeroshot.h"
 #include "quant/quantize.h"
 
 static const tu_model_spec k_spec = {.arch = QMC_ARCH_LLAMA, .dim = 64, .hidden = 96, .layers = 2, .heads = 4,
                                      .kv_heads = 2, .vocab = 300, .seq_len = 64, .with_tokenizer = true};
-static char g_model[4096], g_text[4096];
+static char g_model[4096], g_text[4096], g_task[4096];
 
 static int setup_files(void **state) {
     (void)state;
@@ -30,16 +31,25 @@ static int setup_files(void **state) {
     if (rc || !f) return -1;
     for (int i = 0; i < 12; i++) fprintf(f, "Once upon a time a small robot found %d shiny stones near the river. ", i);
     fclose(f);
-    return 0;
+    /* a small multiple-choice task (llm-foundry layout) */
+    snprintf(g_task, sizeof g_task, "%s", tu_tmp("study-task.jsonl"));
+    char buf[4096] = "";
+    for (int i = 0; i < 10; i++) {
+        char line[256];
+        snprintf(line, sizeof line, "{\"query\": \"the robot found %d %s\", \"choices\": [\"stones\", \"rivers\", \"a time\"], \"gold\": %d}\n",
+                 i, i % 2 ? "shiny" : "small", i % 3);
+        strcat(buf, line);
+    }
+    return qmc_write_file_atomic(g_task, buf, strlen(buf)) ? -1 : 0;
 }
 
 /* A config around the tiny model; grid is the JSON of "grid". */
 static char *config_text(const char *out, const char *grid) {
-    static char buf[16384];
+    static char buf[32768];
     snprintf(buf, sizeof buf,
              "{\"model\": \"%s\", \"text\": \"%s\", \"protocol\": \"full\", \"ctx\": 32, \"out\": \"%s\", \"seed\": 3, "
-             "\"grid\": %s}",
-             g_model, g_text, out, grid);
+             "\"tasks\": [\"%s\"], \"grid\": %s}",
+             g_model, g_text, out, g_task, grid);
     return buf;
 }
 
@@ -65,9 +75,13 @@ static void test_config_errors(void **state) {
     expect_error(config_text("o", "[{\"methods\": [\"qmc\"], \"colour\": 1}]"), "colour");
     expect_error(config_text("o", "[]"), "grid");
     expect_error(config_text("o", "[{\"noise\": [\"none\"]}]"), "methods");
-    char buf[20000];
-    snprintf(buf, sizeof buf, "{\"tasks\": [\"no_such_task\"], %s", config_text("o", k_grid) + 1);
+    char buf[40000];
+    snprintf(buf, sizeof buf, "%s", config_text("o", k_grid));
+    char *at = strstr(buf, g_task);
+    memcpy(at, "no_such_task", 12);
+    memmove(at + 12, at + strlen(g_task), strlen(at + strlen(g_task)) + 1);
     expect_error(buf, "no_such_task");
+    expect_error(config_text("o", "[{\"methods\": [\"qmc\"]}], \"shapes\": [\"no-such-shape\"]"), "no-such-shape");
     /* the CLI: a one-line error naming the file, non-zero exit */
     const char *bad = tu_tmp("bad-study.json");
     FILE *f = fopen(bad, "w");
@@ -154,15 +168,28 @@ static qmc_model *quantized(const char *method) {
     return m;
 }
 
+/* Zero-shot accuracy of the task file on m, as qmc eval scores it. */
+static double acc_of(const qmc_model *m, qmc_zs_result *z) {
+    qmc_task_set *t = NULL;
+    assert_int_equal(qmc_task_load(g_task, NULL, &t), 0);
+    qmc_zs_opts o = {0};
+    o.max_ctx = 32;
+    assert_int_equal(qmc_zeroshot_eval(m, t, &o, z), 0);
+    qmc_task_free(t);
+    return z->acc;
+}
+
 typedef struct {
     qmc_ppl_result r;
-    double sum;
+    double sum, acc_sum;
 } ppl_trial_user;
 
 static int ppl_trial(const qmc_model *m, void *user, double *value) {
     ppl_trial_user *u = user;
     *value = ppl_of(m, &u->r);
     u->sum += *value;
+    qmc_zs_result z;
+    u->acc_sum += acc_of(m, &z);
     return 0;
 }
 
@@ -219,10 +246,19 @@ static void test_study_matches_library_and_resumes(void **state) {
     qmc_ppl_result pr;
     qmc_model *m = quantized("fp32");
     assert_true(find_row(&res, "fp32", "none")->ppl.mean == ppl_of(m, &pr));
+    qmc_zs_result z;
+    const qmc_study_row *fr = find_row(&res, "fp32", "none");
+    assert_int_equal(fr->n_tasks, 1);
+    assert_true(fr->task[0].acc == acc_of(m, &z));
+    assert_true(fr->task[0].acc_stderr == z.acc_stderr);
+    assert_int_equal(fr->task[0].n, 10);
+    assert_true(fr->task[0].has_acc_norm);
+    assert_true(fr->task[0].acc_norm == z.acc_norm);
     assert_true(find_row(&res, "fp32", "none")->bpw_nominal == 32.0);
     qmc_model_free(m);
     m = quantized("rtn");
     assert_true(find_row(&res, "rtn", "none")->ppl.mean == ppl_of(m, &pr));
+    assert_true(find_row(&res, "rtn", "none")->task[0].acc == acc_of(m, &z));
     qmc_model_bpw bpw;
     qmc_model_bpw_compute(m, &bpw);
     assert_true(find_row(&res, "rtn", "none")->bpw_honest == qmc_bpw_honest(&bpw.blocks));
@@ -245,6 +281,7 @@ static void test_study_matches_library_and_resumes(void **state) {
     assert_true(fabs(nr->ppl.mean - u.sum / 3) <= 1e-12 * nr->ppl.mean);
     assert_true(nr->ppl.min == fmin(fmin(tr[0].value, tr[1].value), tr[2].value));
     assert_true(nr->ppl_clean == clean);
+    assert_true(fabs(nr->task[0].acc - u.acc_sum / 3) < 1e-12);
     qmc_noisy_model_free(noisy);
     qmc_model_free(m);
 
@@ -312,11 +349,51 @@ static void test_study_matches_library_and_resumes(void **state) {
     qmc_study_config_free(&c);
 }
 
+/* The command: runs, prints the report, writes the outputs; a rerun resumes everything. */
+static void test_cli_study(void **state) {
+    (void)state;
+    char out_dir[4096];
+    snprintf(out_dir, sizeof out_dir, "%s", tu_tmp("study-cli"));
+    const char *cfg = tu_tmp("study-cli.json");
+    const char *t = config_text(out_dir, "{\"methods\": [\"fp32\", \"mxint4\"]}");
+    assert_int_equal(qmc_write_file_atomic(cfg, t, strlen(t)), 0);
+    char *out = NULL;
+    int rc = tu_run(&out, "%s study --list '%s'", tu_qmc(), cfg);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "mxint4 bits=4 rho=0 device=none"));
+    free(out);
+    rc = tu_run(&out, "%s study --quiet --no-plots '%s'", tu_qmc(), cfg);
+    if (rc) fail_msg("%s", out);
+    assert_non_null(strstr(out, "| FP32 | 32.000 | 32.000 |"));
+    assert_non_null(strstr(out, "| mxint4 W4 | 4.000 |"));
+    free(out);
+    const char *names[] = {"results.csv", "results.json", "report.md", "cells.jsonl"};
+    for (int i = 0; i < 4; i++) {
+        char path[4200];
+        qmc_path_join(path, sizeof path, out_dir, names[i]);
+        assert_true(qmc_file_exists(path));
+    }
+    rc = tu_run(&out, "%s study --no-plots --no-print '%s' 2>&1", tu_qmc(), cfg);
+    if (rc) fail_msg("%s", out);
+    assert_non_null(strstr(out, "2 of 2 cells already done"));
+    assert_non_null(strstr(out, "0 run now, 2 resumed"));
+    free(out);
+    rc = tu_run(&out, "%s study '%s' '%s'", tu_qmc(), cfg, cfg);
+    assert_int_equal(rc, 2);
+    free(out);
+    rc = tu_run(&out, "%s study '%s'", tu_qmc(), tu_tmp("no-such-study.json"));
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(out, "no-such-study.json"));
+    free(out);
+}
+
 int main(void) {
+    tu_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_config_cells),
         cmocka_unit_test(test_study_matches_library_and_resumes),
+        cmocka_unit_test(test_cli_study),
     };
     return cmocka_run_group_tests(tests, setup_files, NULL);
 }

@@ -41,7 +41,10 @@ int cmd_study(int argc, char **argv) {
     cli_args a;
     int prc = cli_parse(&k_info, argc, argv, &a);
     if (prc) return prc == 1 ? 0 : 2;
-    if (a.n_positional != 1) return cli_error("study", "give exactly one CONFIG.json (qmc study --help)");
+    if (a.n_positional != 1) {
+        cli_error("study", "give exactly one CONFIG.json (qmc study --help)");
+        return 2;
+    }
     int64_t stop;
     if (!cli_int(&a, "stop-after", 1, INT32_MAX, 0, &stop)) return 2;
     qmc_study_config c;

@@ -9,6 +9,7 @@
 #include "eval/tasks.h"
 #include "formats/jsonfile.h"
 #include "quant/quantize.h"
+#include "sim/sim.h"
 #include "util/util.h"
 
 #define MAX_CELLS 100000
@@ -221,6 +222,15 @@ static int parse_root(qmc_study_config *c, const cJSON *root) {
         if (!qmc_task_find(c->tasks[i]) && !qmc_file_exists(c->tasks[i]))
             return qmc_fail(QMC_ERR_FORMAT, "%s: unknown task '%s' (neither a task name, see qmc eval --list, nor a file)", L,
                             c->tasks[i]);
+    sim_datapath dp;
+    if (c->n_shapes && (rc = sim_datapath_init(&dp, NULL))) return rc;
+    for (int i = 0; i < c->n_shapes; i++) {
+        char rel[128];
+        snprintf(rel, sizeof rel, "configs/%s.json", c->shapes[i]);
+        if (!sim_data_has(&dp, rel) && !qmc_file_exists(c->shapes[i]))
+            return qmc_fail(QMC_ERR_FORMAT, "%s: unknown shape '%s' (neither a data/configs preset, see qmc sim --help, nor a file)",
+                            L, c->shapes[i]);
+    }
     const cJSON *grid = cJSON_GetObjectItemCaseSensitive(root, "grid");
     if (!grid) return qmc_fail(QMC_ERR_FORMAT, "%s: missing \"grid\"", L);
     int64_t cap = 0;
