@@ -175,21 +175,23 @@ int qmc_study_report_make(const qmc_study_config *c, const qmc_study_results *r,
     if (r->n_sys) fig4(&s, &d4, r);
     /* gnuplot commands (data file in the same directory) */
     if (r->n_sweep > 1) {
-        qmc_str_printf(&g3, "set multiplot layout 1,3 title 'rho sweep'\nset xlabel 'rho'\nset grid\n"
+        qmc_str_printf(&g3, "set multiplot layout 1,3 title 'rho sweep'\nset xlabel 'rho'\nset grid\nset key font ',9'\n"
                             "set ylabel 'perplexity'\nplot 'fig3-rho-sweep.dat' using 1:2 with linespoints title 'PPL'\n"
-                            "set ylabel 'energy per token (J)'\nset logscale y\nplot ");
+                            "set ylabel 'energy per token / at rho=%g'\nplot ", r->sweep_rho[0]);
+        /* energy and latency relative to the first rho: the workloads differ by orders of magnitude */
         for (int w = 0; w < r->n_sys; w++)
-            qmc_str_printf(&g3, "%s'fig3-rho-sweep.dat' using 1:%d with linespoints title '%s'", w ? ", " : "", 3 + 2 * w,
-                           r->sys[w].name);
-        qmc_str_printf(&g3, "\nset ylabel 'latency per token (s)'\nplot ");
+            qmc_str_printf(&g3, "%s'fig3-rho-sweep.dat' using 1:($%d/%.17g) with linespoints title '%s'", w ? ", " : "",
+                           3 + 2 * w, r->sys[w].sweep_energy_j[0], r->sys[w].name);
+        qmc_str_printf(&g3, "\nset ylabel 'latency per token / at rho=%g'\nplot ", r->sweep_rho[0]);
         for (int w = 0; w < r->n_sys; w++)
-            qmc_str_printf(&g3, "%s'fig3-rho-sweep.dat' using 1:%d with linespoints title '%s'", w ? ", " : "", 4 + 2 * w,
-                           r->sys[w].name);
-        qmc_str_printf(&g3, "\nunset logscale y\nunset multiplot\n");
+            qmc_str_printf(&g3, "%s'fig3-rho-sweep.dat' using 1:($%d/%.17g) with linespoints title '%s'", w ? ", " : "",
+                           4 + 2 * w, r->sys[w].sweep_latency_s[0], r->sys[w].name);
+        qmc_str_printf(&g3, "\nunset multiplot\n");
     }
     if (r->n_sys) {
         qmc_str_printf(&g4, "set multiplot layout 1,3 title 'system comparison (FP16 / architecture)'\nset style data "
-                            "histograms\nset style fill solid 0.8\nset xtics rotate by -30\nset grid y\n");
+                            "histograms\nset style fill solid 0.8\nset xtics rotate by -35\nset grid y\nset yrange [0:*]\nset offsets 0, 0, graph 0.2, 0\n"
+                            "set key top left font ',9'\nset bmargin 7\n");
         static const char *const what[3] = {"energy", "latency", "memory"};
         for (int q = 0; q < 3; q++) {
             qmc_str_printf(&g4, "set ylabel '%s vs FP16 (x)'\nplot ", what[q]);
