@@ -34,6 +34,7 @@ typedef struct {
     uint64_t hash;                 /* of the canonical config: results of another config are never mixed */
     char model[4096], tokenizer[4096];  /* tokenizer: "" unless given (llama2.c checkpoints) */
     char text[4096];               /* evaluation text */
+    bool strip_cr;                 /* remove carriage returns (CRLF -> LF) before tokenizing */
     qmc_ppl_protocol protocol;
     int ctx;                       /* tokens per window incl. BOS (0: the model's default) */
     int64_t max_tokens;            /* evaluate the first max_tokens tokens of the text (0: all) */

@@ -2,6 +2,7 @@
  * method / device profile / task up front, and the expansion of the grids
  * into cells (docs/study.md). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "device/profile.h"
@@ -179,6 +180,23 @@ static int group_cells(qmc_study_config *c) {
     return 0;
 }
 
+/* "shared/REL" that is not a path from the working directory: the project's
+ * shared data ($QMC_SHARED/REL, ../shared/REL, ../../shared/REL, first found). */
+static void resolve_shared(char *path, size_t cap) {
+    if (strncmp(path, "shared/", 7) != 0 || qmc_file_exists(path)) return;
+    const char *env = getenv("QMC_SHARED");
+    const char *roots[] = {env, "../shared", "../../shared"};
+    for (size_t i = 0; i < QMC_ARRAY_LEN(roots); i++) {
+        if (!roots[i] || !roots[i][0]) continue;
+        char buf[8300];
+        snprintf(buf, sizeof buf, "%s/%s", roots[i], path + 7);
+        if (qmc_file_exists(buf) && strlen(buf) < cap) {
+            snprintf(path, cap, "%s", buf);
+            return;
+        }
+    }
+}
+
 static uint64_t fnv1a(const char *s) {
     uint64_t h = 1469598103934665603ull;
     for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
@@ -188,7 +206,7 @@ static uint64_t fnv1a(const char *s) {
 static int parse_root(qmc_study_config *c, const cJSON *root) {
     const char *L = c->path;
     static const char *const keys[] = {"name", "model", "tokenizer", "text", "protocol", "ctx", "max_tokens", "tasks",
-                                       "task_limit", "task_dir", "seed", "device_dir", "out", "platform", "shapes",
+                                       "task_limit", "task_dir", "seed", "strip_cr", "device_dir", "out", "platform", "shapes",
                                        "grid", NULL};
     if (!cJSON_IsObject(root)) return qmc_fail(QMC_ERR_FORMAT, "%s: the config must be a JSON object", L);
     int rc = check_keys(root, keys, L, "the config");
@@ -202,6 +220,9 @@ static int parse_root(qmc_study_config *c, const cJSON *root) {
         (rc = get_str(root, "out", L, true, c->out, sizeof c->out)) ||
         (rc = get_str(root, "platform", L, false, c->platform, sizeof c->platform)))
         return rc;
+    resolve_shared(c->model, sizeof c->model);
+    resolve_shared(c->tokenizer, sizeof c->tokenizer);
+    resolve_shared(c->text, sizeof c->text);
     if (strcmp(proto, "full") == 0) c->protocol = QMC_PPL_FULL;
     else if (strcmp(proto, "llamacpp") == 0) c->protocol = QMC_PPL_LLAMACPP;
     else return qmc_fail(QMC_ERR_FORMAT, "%s: \"protocol\" must be full or llamacpp, not '%s'", L, proto);
@@ -211,6 +232,7 @@ static int parse_root(qmc_study_config *c, const cJSON *root) {
     if (c->ctx == 1) return qmc_fail(QMC_ERR_FORMAT, "%s: \"ctx\" must be 0 (model default) or at least 2", L);
     if ((rc = qmc_json_get_int(root, "max_tokens", L, 0, INT64_MAX, &c->max_tokens)) < 0) return rc;
     if ((rc = qmc_json_get_int(root, "task_limit", L, 0, INT64_MAX, &c->task_limit)) < 0) return rc;
+    if ((rc = qmc_json_get_bool(root, "strip_cr", L, &c->strip_cr)) < 0) return rc;
     int64_t seed = 1;
     if ((rc = qmc_json_get_int(root, "seed", L, 0, INT64_MAX, &seed)) < 0) return rc;
     c->seed = (uint64_t)seed;
