@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 make -j"$(nproc 2>/dev/null || echo 2)" all >/dev/null
 QMC=build/qmc
+# Spinning OpenMP workers waste the cores on a shared machine; the small models here need no spin.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 MODEL=models/stories260K/stories260K.bin
 TEXT=data/text/tinystories-valid-sample.txt
 echo "== qmc generate (greedy) on the embedded stories260K model"
