@@ -362,6 +362,12 @@ static void test_cli_study(void **state) {
     assert_int_equal(rc, 0);
     assert_non_null(strstr(out, "mxint4 bits=4 rho=0 device=none"));
     free(out);
+    /* interrupted after one cell (--stop-after), then completed by a plain rerun */
+    rc = tu_run(&out, "%s study --quiet --no-plots --stop-after 1 '%s' 2>&1", tu_qmc(), cfg);
+    if (rc) fail_msg("%s", out);
+    assert_non_null(strstr(out, "stopped with 1 of 2 cells done"));
+    assert_null(strstr(out, "Table 2"));
+    free(out);
     rc = tu_run(&out, "%s study --quiet --no-plots '%s'", tu_qmc(), cfg);
     if (rc) fail_msg("%s", out);
     assert_non_null(strstr(out, "| FP32 | 32.000 | 32.000 |"));
@@ -377,6 +383,11 @@ static void test_cli_study(void **state) {
     if (rc) fail_msg("%s", out);
     assert_non_null(strstr(out, "2 of 2 cells already done"));
     assert_non_null(strstr(out, "0 run now, 2 resumed"));
+    char *lines = slurp(out_dir, "cells.jsonl");
+    int n_lines = 0;
+    for (char *p = lines; *p; p++) n_lines += *p == '\n';
+    assert_int_equal(n_lines, 2); /* the rerun after --stop-after appended only the missing cell */
+    qmc_free(lines);
     free(out);
     rc = tu_run(&out, "%s study '%s' '%s'", tu_qmc(), cfg, cfg);
     assert_int_equal(rc, 2);

@@ -162,9 +162,10 @@ int qmc_study_report_make(const qmc_study_config *c, const qmc_study_results *r,
     memset(rep, 0, sizeof *rep);
     qmc_str s = {0}, d3 = {0}, d4 = {0}, g3 = {0}, g4 = {0};
     qmc_str_printf(&s, "# Study %s\n\n", qmc_basename(c->path));
-    qmc_str_printf(&s, "Model %s; text %s (%s protocol, ctx %d%s); %d cells; cells took %.1f s in all.\n", c->model, c->text,
-                   qmc_ppl_protocol_name(c->protocol), c->ctx, c->max_tokens ? ", token limit" : "", r->n_rows,
-                   r->seconds_cells);
+    qmc_str_printf(&s, "Model %s; text %s (%s protocol, ctx %d", c->model, c->text, qmc_ppl_protocol_name(c->protocol),
+                   c->ctx);
+    if (c->max_tokens) qmc_str_printf(&s, ", first %lld tokens", (long long)c->max_tokens);
+    qmc_str_printf(&s, "); %d cells; cells took %.1f s in all.\n", r->n_rows, r->seconds_cells);
     if (c->n_tasks)
         qmc_str_printf(&s, "Zero-shot tasks scored on the first %lld examples each (0 = all).\n",
                        (long long)c->task_limit);
