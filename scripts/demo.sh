@@ -22,5 +22,5 @@ echo "== qmc sim --paper: the paper's system-level numbers (1.52e9 parameters, T
 $QMC sim --paper
 echo
 echo "== qmc study configs/study-demo.json: FP32 vs RTN INT4 vs MXINT4 vs QMC (no noise, 2-bit and 3-bit"
-echo "   cells under nvmexplorer noise), bits per weight, and system ratios vs FP16 (this model, Hymba-1.5B)"
+echo "   cells under nvmexplorer and wan2022 noise), bits per weight, and system ratios vs FP16 (this model, Hymba-1.5B)"
 $QMC study configs/study-demo.json --quiet --out "${QMC_DEMO_OUT:-results/study-demo}"

@@ -74,7 +74,8 @@ static void table3(qmc_str *s, const qmc_study_config *c, const qmc_study_result
         task_cells(s, x);
         qmc_str_printf(s, "\n");
     }
-    qmc_str_printf(s, "\nTask accuracies under noise: means over the trials of acc and of its standard error.\n\n");
+    qmc_str_printf(s, "\n");
+    if (c->n_tasks) qmc_str_printf(s, "Task accuracies under noise: means over the trials of acc and of its standard error.\n\n");
 }
 
 static const char *eng(double v, const char *unit, char *buf, size_t cap) {
