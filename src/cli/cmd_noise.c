@@ -195,9 +195,8 @@ int cmd_noise(int argc, char **argv) {
     if (rc) return rc;
     if (!have_dev) return cli_error("noise", "no device profile given (--device PROFILE; qmc device lists them)");
     qmc_noise_model nm;
-    if ((rc = cli_device_noise_model("noise", &dev, 0, &nm))) return rc;
     qmc_noise_p np;
-    if (qmc_noise_p_derive(&nm.cell, nm.encoding, 3, NULL, &np)) return cli_fail("noise");
+    if ((rc = cli_device_noise_p("noise", &dev, 3, &nm, &np))) return rc;
 
     int status = 1;
     char *text = NULL;
