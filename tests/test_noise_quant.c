@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "device/cellmap.h"
+#include "eval/stats.h"
 #include "formats/gguf.h"
 #include "model/model.h"
 #include "testutil.h"
@@ -79,7 +80,8 @@ static void test_p_from_device(void **state) {
         {"--device nvmexplorer-2b --method rtn --bits-in 4", "nvmexplorer", 2, 4},
     };
     const char *out = tu_tmp("p.qmc.gguf");
-    for (size_t k = 0; k < QMC_ARRAY_LEN(cases); k++) {
+    const size_t n_cases = tu_quick() ? 2 : QMC_ARRAY_LEN(cases);   /* sanitizer builds: fewer quantize runs */
+    for (size_t k = 0; k < n_cases; k++) {
         char cmd[1024];
         snprintf(cmd, sizeof cmd, "%s quantize -q -m %s -o %s --json %s", tu_qmc(), STORIES, out, cases[k].args);
         cJSON *j = run_json(cmd);
@@ -256,12 +258,102 @@ static void test_noise_aware_scales_minimise_the_loss(void **state) {
     qmc_model_free(mm);
 }
 
+/* ---- zero-shot under noise ------------------------------------------------------------ */
+
+static const char *write_task(void) {
+    const char *p = tu_tmp("noisy-task.jsonl");
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 16; i++)
+        fprintf(f, "{\"query\": \"Tom found a %s.\", \"choices\": [\"He was happy.\", \"The sun went down.\", "
+                   "\"It was small and blue.\"], \"gold\": %d}\n",
+                i % 2 ? "box" : "toy", i % 3);
+    fclose(f);
+    return p;
+}
+
+static cJSON *task_noise(const cJSON *j) {
+    const cJSON *tasks = item(j, "tasks");
+    assert_int_equal(cJSON_GetArraySize(tasks), 1);
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(tasks, 0), "noise");
+}
+
+static void test_eval_under_noise(void **state) {
+    (void)state;
+    const char *task = write_task(), *packed = tu_tmp("eval.qmc.gguf");
+    char cmd[2048], *log;
+    assert_int_equal(tu_run(&log, "%s quantize -q -m %s -o %s", tu_qmc(), STORIES, packed), 0);
+    free(log);
+    const int T = 4;
+    snprintf(cmd, sizeof cmd, "%s eval -m %s --task %s --device wan2022-1s-3b --trials %d --seed 7 --json -t 1",
+             tu_qmc(), packed, task, T);
+    cJSON *j1 = run_json(cmd);
+    snprintf(cmd, sizeof cmd, "%s eval -m %s --task %s --device wan2022-1s-3b --trials %d --seed 7 --json -t 2",
+             tu_qmc(), packed, task, T);
+    cJSON *j2 = run_json(cmd);
+    const cJSON *n1 = task_noise(j1), *n2 = task_noise(j2);
+    assert_non_null(n1);
+    assert_int_equal((int)num(n1, "trials"), T);
+    assert_int_equal((int)num(item(j1, "device"), "cell_bits"), 3);
+    /* the summary is the mean and t interval of the per-trial values (t(0.975, 3) = 3.182446305) */
+    const cJSON *pt1 = item(n1, "per_trial"), *pt2 = item(n2, "per_trial");
+    assert_int_equal(cJSON_GetArraySize(pt1), T);
+    double x[8], s = 0, ss = 0;
+    for (int t = 0; t < T; t++) {
+        x[t] = num(cJSON_GetArrayItem(pt1, t), "acc_norm");
+        s += x[t];
+        /* the same at any thread count */
+        assert_true(x[t] == num(cJSON_GetArrayItem(pt2, t), "acc_norm"));
+        assert_true(num(cJSON_GetArrayItem(pt1, t), "cell_errors") > 0);
+    }
+    const double mean = s / T;
+    for (int t = 0; t < T; t++) ss += (x[t] - mean) * (x[t] - mean);
+    const double half = 3.182446305 * sqrt(ss / (T - 1)) / sqrt(T);
+    const cJSON *an = item(n1, "acc_norm");
+    assert_true(fabs(num(an, "mean") - mean) < 1e-12);
+    assert_true(fabs(num(an, "ci95_hi") - (mean + half)) < 1e-9 && fabs(num(an, "ci95_lo") - (mean - half)) < 1e-9);
+    /* measured cell error rate near the expected one (~9.6% of 158600 cells per trial) */
+    assert_true(fabs(num(n1, "cell_error_rate") - num(n1, "expected_cell_error_rate")) < 0.01);
+    /* qmc noise --task draws the same trials from the same seed: same per-trial metric */
+    snprintf(cmd, sizeof cmd, "%s noise -m %s --task %s --metric acc_norm --device wan2022-1s-3b --trials %d --seed 7 --json",
+             tu_qmc(), packed, task, T);
+    cJSON *jn = run_json(cmd);
+    const cJSON *trials = item(jn, "trials");
+    for (int t = 0; t < T; t++) assert_true(num(cJSON_GetArrayItem(trials, t), "value") == x[t]);
+    cJSON_Delete(jn);
+    cJSON_Delete(j1);
+    cJSON_Delete(j2);
+    /* an error-free device changes nothing: every trial equals the noise-free result */
+    snprintf(cmd, sizeof cmd, "%s eval -m %s --task %s --device ideal --trials 2 --json", tu_qmc(), packed, task);
+    j1 = run_json(cmd);
+    const cJSON *t0 = cJSON_GetArrayItem(item(j1, "tasks"), 0);
+    n1 = task_noise(j1);
+    for (int t = 0; t < 2; t++) {
+        assert_true(num(cJSON_GetArrayItem(item(n1, "per_trial"), t), "acc") == num(t0, "acc"));
+        assert_true(num(cJSON_GetArrayItem(item(n1, "per_trial"), t), "acc_norm") == num(t0, "acc_norm"));
+    }
+    cJSON_Delete(j1);
+    /* bad input */
+    int rc = tu_run(&log, "%s eval -m %s --task %s --device wan2022-1s-3b", tu_qmc(), STORIES, task);
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(log, "nothing is stored in ReRAM"));
+    free(log);
+    rc = tu_run(&log, "%s eval -m %s --task %s --trials 3", tu_qmc(), packed, task);
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(log, "--trials needs --device"));
+    free(log);
+    rc = tu_run(&log, "%s eval -m %s --task %s --device wan2022-1s-3b --trials 0", tu_qmc(), packed, task);
+    assert_int_not_equal(rc, 0);
+    free(log);
+}
+
 int main(void) {
     tu_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_p_from_device),
         cmocka_unit_test(test_bad_device_options),
         cmocka_unit_test(test_noise_aware_scales_minimise_the_loss),
+        cmocka_unit_test(test_eval_under_noise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -105,26 +105,6 @@ static void on_trial(int t, const qmc_trial_result *r, void *user) {
     fflush(stdout);
 }
 
-static cJSON *stats_json(const qmc_sample_stats *s) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "n", s->n);
-    cJSON_AddNumberToObject(o, "mean", s->mean);
-    if (s->n > 1) {
-        cJSON_AddNumberToObject(o, "sd", s->sd);
-        cJSON_AddNumberToObject(o, "sem", s->sem);
-        cJSON_AddNumberToObject(o, "t", s->t);
-        cJSON_AddNumberToObject(o, "ci95_lo", s->ci_lo);
-        cJSON_AddNumberToObject(o, "ci95_hi", s->ci_hi);
-    } else {
-        cJSON_AddNullToObject(o, "sd");
-        cJSON_AddNullToObject(o, "ci95_lo");
-        cJSON_AddNullToObject(o, "ci95_hi");
-    }
-    cJSON_AddNumberToObject(o, "min", s->min);
-    cJSON_AddNumberToObject(o, "max", s->max);
-    return o;
-}
-
 /* Per-trial details of the evaluation for --json. */
 static void trial_detail_json(cJSON *o, const noise_eval *e, int t) {
     if (!e->task) {
@@ -322,7 +302,7 @@ int cmd_noise(int argc, char **argv) {
             cJSON_AddNumberToObject(o, "seconds", res[t].seconds);
             cJSON_AddItemToArray(arr, o);
         }
-        cJSON_AddItemToObject(j, ev.metric, stats_json(&st));
+        cJSON_AddItemToObject(j, ev.metric, cli_stats_json(&st));
         cJSON *ce = cJSON_AddObjectToObject(j, "cell_error_rate");
         cJSON_AddNumberToObject(ce, "measured", measured);
         cJSON_AddNumberToObject(ce, "expected", expected);
