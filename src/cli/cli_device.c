@@ -134,3 +134,18 @@ void cli_quant_device_print(FILE *f, const cli_quant_device *q) {
                 qmc_encoding_name(q->dev.encoding), q->derived.cell_error);
     fprintf(f, ")\n");
 }
+
+cJSON *cli_device_json(cJSON *j, const cli_device *dv, const qmc_noise_model *nm, const qmc_noise_p *np) {
+    cJSON *d = cJSON_AddObjectToObject(j, "device");
+    cJSON_AddStringToObject(d, "profile", dv->profile.name);
+    cJSON_AddStringToObject(d, "origin", dv->profile.origin);
+    cJSON_AddNumberToObject(d, "cell_bits", nm->cell.bits);
+    cJSON_AddStringToObject(d, "encoding", qmc_encoding_name(nm->encoding));
+    if (nm->cell.retention_s > 0) cJSON_AddNumberToObject(d, "retention_s", nm->cell.retention_s);
+    cJSON_AddNumberToObject(d, "stuck_at_0", dv->profile.stuck_at_0);
+    cJSON_AddNumberToObject(d, "stuck_at_1", dv->profile.stuck_at_1);
+    cJSON_AddNumberToObject(d, "mram_ber", nm->mram_ber);
+    cJSON_AddNumberToObject(d, "misread_mean", np->cell_error);
+    cJSON_AddItemToObject(d, "misread_per_level", cJSON_CreateDoubleArray(nm->cell.err, nm->cell.n_levels));
+    return d;
+}

@@ -59,6 +59,9 @@ typedef struct {
 
 /* 0, or an exit status after printing a one-line error. */
 int cli_quant_device_load(const char *cmd, const cli_args *a, int code_bits, cli_quant_device *q);
+/* The "device" object of qmc noise / qmc eval --json (profile, cells, encoding,
+ * knobs, misread rates), added to j and returned. */
+cJSON *cli_device_json(cJSON *j, const cli_device *d, const qmc_noise_model *nm, const qmc_noise_p *np);
 /* Report q: a "noise_aware" object added to a JSON object, or one text line. */
 void cli_quant_device_json(cJSON *j, const cli_quant_device *q);
 void cli_quant_device_print(FILE *f, const cli_quant_device *q);

@@ -311,14 +311,7 @@ int cmd_eval(int argc, char **argv) {
         cJSON_AddNumberToObject(out, "threads", qmc_threads());
         if (limit) cJSON_AddNumberToObject(out, "limit", (double)limit);
         if (noisy) {
-            cJSON *d = cJSON_AddObjectToObject(out, "device");
-            cJSON_AddStringToObject(d, "profile", dev.profile.name);
-            cJSON_AddStringToObject(d, "origin", dev.profile.origin);
-            cJSON_AddNumberToObject(d, "cell_bits", nm.cell.bits);
-            cJSON_AddStringToObject(d, "encoding", qmc_encoding_name(nm.encoding));
-            if (nm.cell.retention_s > 0) cJSON_AddNumberToObject(d, "retention_s", nm.cell.retention_s);
-            cJSON_AddNumberToObject(d, "mram_ber", nm.mram_ber);
-            cJSON_AddNumberToObject(d, "misread_mean", np.cell_error);
+            cJSON *d = cli_device_json(out, &dev, &nm, &np);
             cJSON_AddNumberToObject(d, "packed_tensors", qmc_noisy_model_tensors(noisy));
         }
         arr = cJSON_AddArrayToObject(out, "tasks");

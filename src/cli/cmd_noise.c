@@ -268,17 +268,7 @@ int cmd_noise(int argc, char **argv) {
             cJSON_AddNumberToObject(j, "tokens_scored", (double)ev.ppl[0].n_scored);
         }
         cJSON_AddStringToObject(j, "metric", ev.metric);
-        cJSON *d = cJSON_AddObjectToObject(j, "device");
-        cJSON_AddStringToObject(d, "profile", dev.profile.name);
-        cJSON_AddStringToObject(d, "origin", dev.profile.origin);
-        cJSON_AddNumberToObject(d, "cell_bits", nm.cell.bits);
-        cJSON_AddStringToObject(d, "encoding", qmc_encoding_name(nm.encoding));
-        if (nm.cell.retention_s > 0) cJSON_AddNumberToObject(d, "retention_s", nm.cell.retention_s);
-        cJSON_AddNumberToObject(d, "stuck_at_0", dev.profile.stuck_at_0);
-        cJSON_AddNumberToObject(d, "stuck_at_1", dev.profile.stuck_at_1);
-        cJSON_AddNumberToObject(d, "mram_ber", nm.mram_ber);
-        cJSON_AddNumberToObject(d, "misread_mean", np.cell_error);
-        cJSON_AddItemToObject(d, "misread_per_level", cJSON_CreateDoubleArray(nm.cell.err, nm.cell.n_levels));
+        cli_device_json(j, &dev, &nm, &np);
         cJSON_AddStringToObject(j, "scope", scope == QMC_NOISE_SCOPE_ALL ? "all" : "blocks");
         cJSON_AddNumberToObject(j, "packed_tensors", qmc_noisy_model_tensors(noisy));
         cJSON_AddNumberToObject(j, "cells_per_trial", (double)cells);
