@@ -96,7 +96,9 @@ int cli_quant_device_load(const char *cmd, const cli_args *a, int code_bits, cli
         q->cell_bits = q->dev.cell_bits ? q->dev.cell_bits : 3;
         q->dev.cell_bits = q->cell_bits;
         qmc_noise_model nm;
-        if ((rc = cli_device_noise_p(cmd, &q->dev, code_bits, &nm, &q->derived))) return rc;
+        /* a --bits-in outside 2..8 is reported by the quantizer's own check */
+        if (code_bits >= 2 && code_bits <= 8 && (rc = cli_device_noise_p(cmd, &q->dev, code_bits, &nm, &q->derived)))
+            return rc;
         q->p_source = has_pm || has_pp ? "device+explicit" : "device";
     } else {
         /* --mlc alone records the cell mode; the other device options need a profile */

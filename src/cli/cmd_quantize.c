@@ -156,8 +156,8 @@ int cmd_quantize(int argc, char **argv) {
         goto done;
     }
     double t_quant = qmc_now() - t0;
-    qmc_quant_meta meta = {o, qd.cell_bits, cli_get(&a, "device"), src, qd.p_source,
-                           qd.present ? qmc_encoding_name(qd.dev.encoding) : NULL};
+    qmc_quant_meta meta = {.opts = o, .mlc_bits = qd.cell_bits, .device = cli_get(&a, "device"), .source = src,
+                           .p_source = qd.p_source, .encoding = qd.present ? qmc_encoding_name(qd.dev.encoding) : NULL};
     if (qmc_save_quantized(m, &meta, out)) {
         cli_fail("quantize");
         qmc_model_quant_report_free(&rep);
