@@ -112,6 +112,9 @@ typedef struct {
     int mlc_bits;             /* ReRAM cell mode: bits per MLC cell, 2 or 3 */
     const char *device;       /* device-noise profile name, or "none" */
     const char *source;       /* source model path (recorded by basename) */
+    const char *p_source;     /* where opts.blocks.p_minus/p_plus came from: "none" (NULL), "device",
+                                 "explicit" or "device+explicit" */
+    const char *encoding;     /* level encoding of the cells the pair was derived for (NULL: none) */
 } qmc_quant_meta;
 /* Write the quantized model m with its qmc.* keys (crash-safe). */
 int qmc_save_quantized(const qmc_model *m, const qmc_quant_meta *meta, const char *path);
