@@ -29,6 +29,7 @@ files_for() {
     sim_tech) echo src/sim/tech.c ;;
     sim_config) echo src/sim/workload.c ;;
     tasks) echo src/eval/tasks.c src/eval/task_layouts.c ;;
+    study_config) echo src/eval/study_config.c ;;
     *) ls src/*/*.c | grep -i "$(echo "$1" | sed 's/_.*//')" || true ;;
     esac
 }

@@ -16,5 +16,7 @@ for f in data/configs/*.json; do
     cp "$f" fuzz/corpus/hf_config/
 done
 cp models/stories260K/tok512.bin fuzz/corpus/tokbin/
+mkdir -p fuzz/corpus/study_config
+cp configs/*.json fuzz/corpus/study_config/
 du -sh fuzz/corpus
 for d in fuzz/corpus/*/; do printf '%-16s %3d files\n' "$(basename "$d")" "$(ls "$d" | wc -l)"; done

@@ -15,7 +15,7 @@ B=${FUZZ_BUILD:-build-fuzz}
 dict_for() {
     case "$1" in
     gguf*|packed) echo fuzz/dict/gguf.dict ;;
-    tokenizer_json|hf_config|st_index|safetensors|sim_*|tasks*|device*) echo fuzz/dict/json.dict ;;
+    tokenizer_json|hf_config|st_index|safetensors|sim_*|tasks*|device*|study_*) echo fuzz/dict/json.dict ;;
     *) echo "" ;;
     esac
 }

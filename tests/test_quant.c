@@ -327,7 +327,7 @@ static void test_packed_file_round_trip(void **state) {
     assert_int_equal(m->token_embd.q->method, QMC_METHOD_RTN);
     assert_int_equal(m->token_embd.q->in.bits, 8);
     const char *path = tu_tmp("rt.qmc.gguf");
-    qmc_quant_meta meta = {o, 2, "test-device", "random", NULL, 0};
+    qmc_quant_meta meta = {.opts = o, .mlc_bits = 2, .device = "test-device", .source = "random"};
     assert_int_equal(qmc_save_quantized(m, &meta, path), 0);
     qmc_model *b = NULL;
     assert_int_equal(qmc_model_load(path, NULL, &b), 0);

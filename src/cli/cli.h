@@ -80,5 +80,6 @@ int cmd_quantize(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_noise(int argc, char **argv);
+int cmd_study(int argc, char **argv);
 
 #endif

@@ -4,7 +4,11 @@
 #ifndef QMC_CLI_DEVICE_H
 #define QMC_CLI_DEVICE_H
 
+#include <stdio.h>
+
 #include "cli/cli.h"
+#include "cli/json.h"
+#include "device/cellmap.h"
 #include "device/inject.h"
 
 /* Insert into a command's cli_opt table. */
@@ -35,5 +39,31 @@ typedef struct {
 int cli_device_load(const char *cmd, const cli_args *a, const char *spec, cli_device *d, bool *present);
 /* The noise model for d at width bits (0: d->cell_bits, else 3). */
 int cli_device_noise_model(const char *cmd, const cli_device *d, int bits, qmc_noise_model *nm);
+/* The noise model (as above, bits 0) and the p_minus/p_plus pair of code_bits-bit
+ * codes stored in its cells (qmc_noise_p_derive, codes equally likely). */
+int cli_device_noise_p(const char *cmd, const cli_device *d, int code_bits, qmc_noise_model *nm, qmc_noise_p *np);
+
+/* qmc quantize's device options.  With --device PROFILE, the cell mode (--mlc,
+ * else the name's -Nb suffix, else 3; must be 2 or 3) and the p pair derived for
+ * code_bits-bit inlier codes in those cells; without it, --mlc (default 3) is
+ * only recorded and the pair is 0.  Explicit --p-minus / --p-plus override the
+ * derived value of each independently (precedence: option > profile > 0). */
+typedef struct {
+    bool present;                /* --device given */
+    cli_device dev;              /* the profile (valid when present) */
+    int cell_bits;               /* ReRAM cell mode, 2 or 3 */
+    qmc_noise_p derived;         /* from the profile (zeros when !present) */
+    double p_minus, p_plus;      /* what the quantizer uses */
+    const char *p_source;        /* "none", "device", "explicit", or "device+explicit" */
+} cli_quant_device;
+
+/* 0, or an exit status after printing a one-line error. */
+int cli_quant_device_load(const char *cmd, const cli_args *a, int code_bits, cli_quant_device *q);
+/* The "device" object of qmc noise / qmc eval --json (profile, cells, encoding,
+ * knobs, misread rates), added to j and returned. */
+cJSON *cli_device_json(cJSON *j, const cli_device *d, const qmc_noise_model *nm, const qmc_noise_p *np);
+/* Report q: a "noise_aware" object added to a JSON object, or one text line. */
+void cli_quant_device_json(cJSON *j, const cli_quant_device *q);
+void cli_quant_device_print(FILE *f, const cli_quant_device *q);
 
 #endif

@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_device.h"
 #include "cli/json.h"
+#include "device/montecarlo.h"
 #include "eval/zeroshot.h"
 
 static const cli_opt k_opts[] = {
@@ -21,18 +23,26 @@ static const cli_opt k_opts[] = {
     {"list", 0, NULL, "list the named tasks and exit"},
     {"show", 0, "N", "print the requests (context, continuation, gold) of the first N examples as JSON and exit"},
     {"tokenizer", 0, "FILE", "tokenizer for llama2.c checkpoints"},
+    CLI_DEVICE_OPTS,
+    {"trials", 'n', "N", "with --device: noise trials per task (default 10)"},
+    {"seed", 's', "S", "with --device: seed of the noise (default 1); trial k uses (S, k), as qmc noise"},
     {"json", 0, NULL, "machine-readable output"},
     {0},
 };
 
 static const cli_command_info k_info = {
-    "eval", "qmc eval -m MODEL --task NAME|FILE[,NAME|FILE...] [--limit N] [--strict] [--json]",
+    "eval",
+    "qmc eval -m MODEL --task NAME|FILE[,NAME|FILE...] [--limit N] [--strict] [--device PROFILE [--mlc 2|3] "
+    "[--trials N] [--seed S]] [--json]",
     "Zero-shot accuracy on multiple-choice and cloze tasks, scored as lm-evaluation-harness does.",
     "Each choice is scored by the sum of log-probabilities of its continuation given the context;\n"
     "acc = argmax of the sums, acc_norm = argmax of the sums divided by the choice's length in characters\n"
     "(lm-eval's acc_norm; acc_bytes divides by UTF-8 bytes). WinoGrande uses partial scoring (the shared\n"
     "continuation after each option); LAMBADA reports last-word accuracy (all tokens greedy) and perplexity.\n"
-    "Standard errors are lm-eval's mean_stderr, sqrt(p(1-p)/(n-1)). See docs/zeroshot.md.",
+    "Standard errors are lm-eval's mean_stderr, sqrt(p(1-p)/(n-1)). See docs/zeroshot.md.\n"
+    "--device PROFILE (packed models): also the metrics under simulated device noise, as qmc noise --task draws it\n"
+    "(the ReRAM cells of the packed block linears read through the profile), over --trials independent trials:\n"
+    "mean and 95% confidence interval, mean +- t(0.975, N-1) sd / sqrt(N). See docs/device-noise.md.",
     k_opts};
 
 static void list_tasks(void) {
@@ -131,6 +141,89 @@ static void print_row(const qmc_zs_result *r) {
            r->seconds > 0 ? (double)r->tokens_run / r->seconds : 0.0);
 }
 
+/* ---- --device: the task's metrics under noise ----------------------------------- */
+
+typedef struct {
+    qmc_zs_trial zs;          /* the task's requests, tokenized once */
+    qmc_zs_result *res;       /* [trials]: each trial's full result */
+    int next;                 /* trials evaluated so far */
+} noisy_task;
+
+static int noisy_task_trial(const qmc_model *m, void *user, double *value) {
+    noisy_task *e = user;
+    int rc = qmc_zs_trial_eval(m, &e->zs, value);
+    if (!rc) e->res[e->next++] = e->zs.last;
+    return rc;
+}
+
+typedef enum { NOISY_ACC, NOISY_ACC_NORM, NOISY_PPL } noisy_metric;
+
+static bool noisy_stats(const qmc_zs_result *res, int n, noisy_metric which, double *buf, qmc_sample_stats *st) {
+    for (int t = 0; t < n; t++) {
+        const qmc_zs_result *r = &res[t];
+        if ((which == NOISY_ACC_NORM && !r->has_acc_norm) || (which == NOISY_PPL && !r->has_ppl)) return false;
+        buf[t] = which == NOISY_ACC ? r->acc : which == NOISY_ACC_NORM ? r->acc_norm : r->ppl;
+    }
+    qmc_sample_stats_compute(buf, n, 0.95, st);
+    return true;
+}
+
+/* Run the trials of one task on the noisy view; report them into j (JSON) or stdout. */
+static int eval_noisy(qmc_noisy_model *noisy, const qmc_task_set *set, const qmc_zs_opts *o, int trials, uint64_t seed,
+                      cJSON *j) {
+    noisy_task e = {{0}, NULL, 0};
+    e.zs.task = set;
+    e.zs.opts = *o;
+    e.zs.opts.progress = false;
+    e.zs.metric = QMC_ZS_METRIC_ACC;
+    qmc_trial_result *res = qmc_alloc((size_t)trials, sizeof *res);
+    double *buf = qmc_alloc((size_t)trials, sizeof *buf);
+    e.res = qmc_alloc((size_t)trials, sizeof *e.res);
+    int rc = res && buf && e.res ? QMC_OK : QMC_ERR_NOMEM;
+    if (!rc) rc = qmc_noise_trials(noisy, trials, seed, noisy_task_trial, &e, res, NULL);
+    if (!rc) {
+        static const char *const names[] = {"acc", "acc_norm", "perplexity"};
+        qmc_noise_counts tot = {0};
+        for (int t = 0; t < trials; t++) qmc_noise_counts_add(&tot, &res[t].counts);
+        cJSON *nj = j ? cJSON_AddObjectToObject(j, "noise") : NULL;
+        if (nj) {
+            cJSON_AddNumberToObject(nj, "trials", trials);
+            cJSON_AddNumberToObject(nj, "seed", (double)seed);
+            cJSON_AddNumberToObject(nj, "cells_per_trial", (double)res[0].counts.cells);
+            cJSON_AddNumberToObject(nj, "cell_error_rate", tot.cells ? (double)tot.cell_errors / (double)tot.cells : 0);
+            cJSON_AddNumberToObject(nj, "expected_cell_error_rate", tot.cells ? tot.expected_errors / (double)tot.cells : 0);
+            cJSON *arr = cJSON_AddArrayToObject(nj, "per_trial");
+            for (int t = 0; t < trials; t++) {
+                cJSON *tj = cJSON_CreateObject();
+                cJSON_AddNumberToObject(tj, "acc", e.res[t].acc);
+                if (e.res[t].has_acc_norm) cJSON_AddNumberToObject(tj, "acc_norm", e.res[t].acc_norm);
+                if (e.res[t].has_ppl) cJSON_AddNumberToObject(tj, "perplexity", e.res[t].ppl);
+                cJSON_AddNumberToObject(tj, "cell_errors", (double)res[t].counts.cell_errors);
+                cJSON_AddItemToArray(arr, tj);
+            }
+        }
+        for (int k = 0; k < 3; k++) {
+            qmc_sample_stats st;
+            if (!noisy_stats(e.res, trials, (noisy_metric)k, buf, &st)) continue;
+            if (nj) cJSON_AddItemToObject(nj, names[k], cli_stats_json(&st));
+            else if (trials > 1)
+                printf("  under noise, %d trials: %-10s %.4f ± %.4f (95%% CI [%.4f, %.4f], sd %.4f)\n", trials, names[k],
+                       st.mean, (st.ci_hi - st.ci_lo) / 2, st.ci_lo, st.ci_hi, st.sd);
+            else printf("  under noise, 1 trial: %-10s %.4f (no interval from one trial)\n", names[k], st.mean);
+        }
+        if (!nj)
+            printf("  cell error rate %.4e measured, %.4e expected (%lld cells per trial)\n",
+                   tot.cells ? (double)tot.cell_errors / (double)tot.cells : 0,
+                   tot.cells ? tot.expected_errors / (double)tot.cells : 0, (long long)res[0].counts.cells);
+        fflush(stdout);
+    }
+    qmc_zs_trial_free(&e.zs);
+    qmc_free(e.res);
+    qmc_free(buf);
+    qmc_free(res);
+    return rc;
+}
+
 int cmd_eval(int argc, char **argv) {
     cli_args a;
     int prc = cli_parse(&k_info, argc, argv, &a);
@@ -139,10 +232,20 @@ int cmd_eval(int argc, char **argv) {
         list_tasks();
         return 0;
     }
-    int64_t limit, ctx, batch, show;
+    int64_t limit, ctx, batch, show, trials, seed;
     if (!cli_int(&a, "limit", 1, INT64_MAX, 0, &limit) || !cli_int(&a, "ctx", 2, 1 << 20, 0, &ctx) ||
-        !cli_int(&a, "batch", 1, 4096, 64, &batch) || !cli_int(&a, "show", 1, INT64_MAX, 0, &show))
+        !cli_int(&a, "batch", 1, 4096, 64, &batch) || !cli_int(&a, "show", 1, INT64_MAX, 0, &show) ||
+        !cli_int(&a, "trials", 1, 1000000, 10, &trials) || !cli_int(&a, "seed", 0, INT64_MAX, 1, &seed))
         return 2;
+    cli_device dev;
+    bool have_dev;
+    int drc = cli_device_load("eval", &a, NULL, &dev, &have_dev);
+    if (drc) return drc;
+    if (!have_dev && (cli_get(&a, "trials") || cli_get(&a, "seed")))
+        return cli_error("eval", "--%s needs --device PROFILE", cli_get(&a, "trials") ? "trials" : "seed");
+    qmc_noise_model nm;
+    qmc_noise_p np;
+    if (have_dev && (drc = cli_device_noise_p("eval", &dev, 3, &nm, &np))) return drc;
     if (a.n_positional) return cli_error("eval", "unexpected argument '%s' (see qmc eval --help)", a.positional[0]);
     const char *tasks_arg = cli_get(&a, "task");
     if (!tasks_arg || !*tasks_arg) return cli_error("eval", "no task given (--task NAME|FILE; --list shows the names)");
@@ -162,6 +265,7 @@ int cmd_eval(int argc, char **argv) {
     qmc_task_set *sets[MAX_TASKS] = {0};
     int n_sets = 0, status = 1;
     qmc_model *m = NULL;
+    qmc_noisy_model *noisy = NULL;
     char *list = qmc_strdup(tasks_arg);
     if (!list) return cli_fail("eval");
     for (char *save = NULL, *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
@@ -189,6 +293,10 @@ int cmd_eval(int argc, char **argv) {
         cli_error("eval", "%s: the model has no tokenizer (use --tokenizer FILE)", m->path);
         goto done;
     }
+    if (have_dev && qmc_noisy_model_new(m, &nm, QMC_NOISE_SCOPE_BLOCKS, &noisy)) {
+        cli_fail("eval");
+        goto done;
+    }
     qmc_zs_opts o = {0};
     o.limit = limit;
     o.max_ctx = (int)ctx;
@@ -202,8 +310,17 @@ int cmd_eval(int argc, char **argv) {
         cJSON_AddBoolToObject(out, "bos", !o.no_bos);
         cJSON_AddNumberToObject(out, "threads", qmc_threads());
         if (limit) cJSON_AddNumberToObject(out, "limit", (double)limit);
+        if (noisy) {
+            cJSON *d = cli_device_json(out, &dev, &nm, &np);
+            cJSON_AddNumberToObject(d, "packed_tensors", qmc_noisy_model_tensors(noisy));
+        }
         arr = cJSON_AddArrayToObject(out, "tasks");
     } else {
+        if (noisy)
+            printf("device %s (%s): %d-bit cells, %s encoding, misread per cell %.3e; %d packed tensors in ReRAM; "
+                   "noise-free rows first\n",
+                   dev.profile.name, dev.profile.origin, nm.cell.bits, qmc_encoding_name(nm.encoding), np.cell_error,
+                   qmc_noisy_model_tensors(noisy));
         printf("%-14s %6s  %-15s  %-17s %-10s %9s %8s %9s\n", "task", "n", "acc", "acc_norm", "ppl", "truncated",
                "seconds", "tokens/s");
     }
@@ -214,10 +331,16 @@ int cmd_eval(int argc, char **argv) {
             cJSON_Delete(out);
             goto done;
         }
-        if (json) cJSON_AddItemToArray(arr, result_json(sets[i], &r));
+        cJSON *rj = json ? result_json(sets[i], &r) : NULL;
+        if (json) cJSON_AddItemToArray(arr, rj);
         else {
             print_row(&r);
             fflush(stdout);
+        }
+        if (noisy && eval_noisy(noisy, sets[i], &o, (int)trials, (uint64_t)seed, rj)) {
+            cli_fail("eval");
+            cJSON_Delete(out);
+            goto done;
         }
         if (r.n_too_long)
             fprintf(stderr, "qmc eval: warning: %s: %lld examples not scored (a continuation is longer than the %d-token window)\n",
@@ -228,6 +351,7 @@ int cmd_eval(int argc, char **argv) {
 done:
     for (int i = 0; i < n_sets; i++) qmc_task_free(sets[i]);
     qmc_free(list);
+    qmc_noisy_model_free(noisy);
     qmc_model_free(m);
     return status;
 }

@@ -202,6 +202,7 @@ int cmd_inspect(int argc, char **argv) {
     static const char *keys[] = {"qmc.format_version", "qmc.version", "qmc.method", "qmc.rho", "qmc.bits_in",
                                  "qmc.bits_out", "qmc.group", "qmc.asym", "qmc.grid", "qmc.grid_lo",
                                  "qmc.p_minus", "qmc.p_plus", "qmc.mlc_bits_per_cell", "qmc.device",
+                                 "qmc.noise_p_source", "qmc.mlc_encoding",
                                  "qmc.position_encoding", "qmc.embed_bits", "qmc.quantize_embeddings", "qmc.source"};
     char val[256];
     qmc_model_bpw bpw;

@@ -105,26 +105,6 @@ static void on_trial(int t, const qmc_trial_result *r, void *user) {
     fflush(stdout);
 }
 
-static cJSON *stats_json(const qmc_sample_stats *s) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "n", s->n);
-    cJSON_AddNumberToObject(o, "mean", s->mean);
-    if (s->n > 1) {
-        cJSON_AddNumberToObject(o, "sd", s->sd);
-        cJSON_AddNumberToObject(o, "sem", s->sem);
-        cJSON_AddNumberToObject(o, "t", s->t);
-        cJSON_AddNumberToObject(o, "ci95_lo", s->ci_lo);
-        cJSON_AddNumberToObject(o, "ci95_hi", s->ci_hi);
-    } else {
-        cJSON_AddNullToObject(o, "sd");
-        cJSON_AddNullToObject(o, "ci95_lo");
-        cJSON_AddNullToObject(o, "ci95_hi");
-    }
-    cJSON_AddNumberToObject(o, "min", s->min);
-    cJSON_AddNumberToObject(o, "max", s->max);
-    return o;
-}
-
 /* Per-trial details of the evaluation for --json. */
 static void trial_detail_json(cJSON *o, const noise_eval *e, int t) {
     if (!e->task) {
@@ -195,9 +175,8 @@ int cmd_noise(int argc, char **argv) {
     if (rc) return rc;
     if (!have_dev) return cli_error("noise", "no device profile given (--device PROFILE; qmc device lists them)");
     qmc_noise_model nm;
-    if ((rc = cli_device_noise_model("noise", &dev, 0, &nm))) return rc;
     qmc_noise_p np;
-    if (qmc_noise_p_derive(&nm.cell, nm.encoding, 3, NULL, &np)) return cli_fail("noise");
+    if ((rc = cli_device_noise_p("noise", &dev, 3, &nm, &np))) return rc;
 
     int status = 1;
     char *text = NULL;
@@ -289,17 +268,7 @@ int cmd_noise(int argc, char **argv) {
             cJSON_AddNumberToObject(j, "tokens_scored", (double)ev.ppl[0].n_scored);
         }
         cJSON_AddStringToObject(j, "metric", ev.metric);
-        cJSON *d = cJSON_AddObjectToObject(j, "device");
-        cJSON_AddStringToObject(d, "profile", dev.profile.name);
-        cJSON_AddStringToObject(d, "origin", dev.profile.origin);
-        cJSON_AddNumberToObject(d, "cell_bits", nm.cell.bits);
-        cJSON_AddStringToObject(d, "encoding", qmc_encoding_name(nm.encoding));
-        if (nm.cell.retention_s > 0) cJSON_AddNumberToObject(d, "retention_s", nm.cell.retention_s);
-        cJSON_AddNumberToObject(d, "stuck_at_0", dev.profile.stuck_at_0);
-        cJSON_AddNumberToObject(d, "stuck_at_1", dev.profile.stuck_at_1);
-        cJSON_AddNumberToObject(d, "mram_ber", nm.mram_ber);
-        cJSON_AddNumberToObject(d, "misread_mean", np.cell_error);
-        cJSON_AddItemToObject(d, "misread_per_level", cJSON_CreateDoubleArray(nm.cell.err, nm.cell.n_levels));
+        cli_device_json(j, &dev, &nm, &np);
         cJSON_AddStringToObject(j, "scope", scope == QMC_NOISE_SCOPE_ALL ? "all" : "blocks");
         cJSON_AddNumberToObject(j, "packed_tensors", qmc_noisy_model_tensors(noisy));
         cJSON_AddNumberToObject(j, "cells_per_trial", (double)cells);
@@ -323,7 +292,7 @@ int cmd_noise(int argc, char **argv) {
             cJSON_AddNumberToObject(o, "seconds", res[t].seconds);
             cJSON_AddItemToArray(arr, o);
         }
-        cJSON_AddItemToObject(j, ev.metric, stats_json(&st));
+        cJSON_AddItemToObject(j, ev.metric, cli_stats_json(&st));
         cJSON *ce = cJSON_AddObjectToObject(j, "cell_error_rate");
         cJSON_AddNumberToObject(ce, "measured", measured);
         cJSON_AddNumberToObject(ce, "expected", expected);

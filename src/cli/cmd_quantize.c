@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_calib.h"
+#include "cli/cli_device.h"
 #include "cli/json.h"
 #include "cli/quant_report.h"
 #include "quant/quantize.h"
@@ -29,10 +30,9 @@ static const cli_opt k_opts[] = {
     {"embed-bits", 0, "B", "token embedding / output head: RTN INT-B per row (default 8); 0 keeps them as stored"},
     {"quantize-embeddings", 0, NULL, "quantize embedding and head with the main method instead"},
     {"no-quantize-embeddings", 0, NULL, "the default: embedding and head follow --embed-bits"},
-    {"p-minus", 0, "P", "ReRAM cell read one level low: probability (noise-aware inlier loss; default 0)"},
-    {"p-plus", 0, "P", "ReRAM cell read one level high: probability (default 0)"},
-    {"mlc", 0, "2|3", "ReRAM cell mode recorded in the file: bits per MLC cell (default 3)"},
-    {"device", 0, "NAME", "device-noise profile name recorded in the file (default none)"},
+    {"p-minus", 0, "P", "noise-aware inlier loss: code read one step low (default: from --device, else 0)"},
+    {"p-plus", 0, "P", "noise-aware inlier loss: code read one step high (default: from --device, else 0)"},
+    CLI_DEVICE_OPTS,
     {"quiet", 'q', NULL, "no progress bar"},
     {"tokenizer", 0, "FILE", "tokenizer for llama2.c checkpoints"},
     {"json", 0, NULL, "print the result as JSON (bits per weight nominal and honest, per plane, errors)"},
@@ -43,13 +43,14 @@ static const cli_command_info k_info = {
     "quantize",
     "qmc quantize -m MODEL -o OUT.qmc.gguf [--method qmc|rtn|mxint4|mxfp4|gptq|awq|qmc-gptq] [--rho R] [--bits-in B] [--bits-out B]\n"
     "                    [--group N] [--asym|--sym] [--embed-bits 8|0] [--quantize-embeddings] [--p-minus P --p-plus P]\n"
-    "                    [--mlc 2|3] [--device NAME] [--calib FILE --calib-tokens N --calib-ctx N --act-order --damp F]\n"
+    "                    [--device PROFILE [--mlc 2|3]] [--calib FILE --calib-tokens N --calib-ctx N --act-order --damp F]\n"
     "                    [--json]",
     "Quantize a model into a packed GGUF file that `qmc ppl`, `qmc generate` and any GGUF reader load.",
     "QMC (arXiv 2601.14549): per tensor, the round(rho*n) largest-magnitude weights are outliers, quantized\n"
     "per output channel at --bits-out bits (MRAM plane + position bitmap); the rest are inliers at --bits-in\n"
     "bits (ReRAM plane).  Scales come from a 1-D grid search minimising the squared error, plus\n"
-    "n*(p_minus+p_plus)*Delta^2 for inliers.  rtn: one uniform plane (per channel or per --group columns),\n"
+    "n*(p_minus+p_plus)*Delta^2 for inliers, the pair derived from --device PROFILE for its --mlc cells\n"
+    "(qmc device PROFILE shows it; --p-minus/--p-plus override either).  rtn: one uniform plane (per channel or per --group columns),\n"
     "max-abs scale unless --grid is given.  mxint4/mxfp4: OCP Microscaling, blocks of 32 with an E8M0 scale.\n"
     "gptq/awq/qmc-gptq calibrate on --calib text (docs/calibration.md).  All transformer-block linears are\n"
     "quantized; see docs/quantization.md.",
@@ -107,15 +108,17 @@ int cmd_quantize(int argc, char **argv) {
         return cli_error("quantize", "--method must be qmc, rtn, mxint4, mxint8, mxfp4, gptq, awq or qmc-gptq, not '%s'", cli_get(&a, "method"));
     const bool outliers = p->method == QMC_METHOD_QMC || p->method == QMC_METHOD_QMC_GPTQ;
     const bool calibrated = qmc_method_is_calibrated(p->method);
-    double rho, pm, pp, glo;
-    int64_t bits_in, bits_out, group, grid, embed_bits, mlc;
+    double rho, glo;
+    int64_t bits_in, bits_out, group, grid, embed_bits;
     if (!cli_double(&a, "rho", -INFINITY, INFINITY, outliers ? 0.3 : 0.0, &rho) ||
         !cli_int(&a, "bits-in", INT32_MIN, INT32_MAX, def_bits, &bits_in) ||
         !cli_int(&a, "bits-out", INT32_MIN, INT32_MAX, 5, &bits_out) || !cli_int(&a, "group", 0, 1 << 24, 0, &group) ||
         !cli_int(&a, "grid", 1, 100000, 0, &grid) || !cli_double(&a, "grid-lo", 0, 1, 0, &glo) ||
-        !cli_int(&a, "embed-bits", INT32_MIN, INT32_MAX, 8, &embed_bits) || !cli_double(&a, "p-minus", 0, 1, 0, &pm) ||
-        !cli_double(&a, "p-plus", 0, 1, 0, &pp) || !cli_int(&a, "mlc", 2, 3, 3, &mlc))
+        !cli_int(&a, "embed-bits", INT32_MIN, INT32_MAX, 8, &embed_bits))
         return 2;
+    cli_quant_device qd;  /* --device/--mlc: cell mode and the derived p pair */
+    int drc = cli_quant_device_load("quantize", &a, (int)bits_in, &qd);
+    if (drc) return drc;
     if (cli_get(&a, "rho") && !outliers) return cli_error("quantize", "--rho applies to --method qmc and qmc-gptq only");
     if (cli_get(&a, "bits-out") && !outliers)
         return cli_error("quantize", "--bits-out applies to --method qmc and qmc-gptq only");
@@ -137,8 +140,8 @@ int cmd_quantize(int argc, char **argv) {
     if (cli_flag(&a, "asym") && !p->asym) return cli_error("quantize", "MX formats are symmetric (no --asym)");
     p->grid = (int)grid;
     p->grid_lo = (float)glo;
-    p->p_minus = pm;
-    p->p_plus = pp;
+    p->p_minus = qd.p_minus;
+    p->p_plus = qd.p_plus;
     o.embed_bits = (int)embed_bits;
     o.quantize_embeddings = cli_flag(&a, "quantize-embeddings");
     if (qmc_quant_params_check(p)) {
@@ -176,7 +179,9 @@ int cmd_quantize(int argc, char **argv) {
         goto done;
     }
     double t_quant = qmc_now() - t0;
-    qmc_quant_meta meta = {o, (int)mlc, cli_get(&a, "device"), src, calibrated ? cal.text : NULL, cal.tokens};
+    qmc_quant_meta meta = {.opts = o, .mlc_bits = qd.cell_bits, .device = cli_get(&a, "device"), .source = src,
+                           .p_source = qd.p_source, .encoding = qd.present ? qmc_encoding_name(qd.dev.encoding) : NULL,
+                           .calib_text = calibrated ? cal.text : NULL, .calib_tokens = cal.tokens};
     if (qmc_save_quantized(m, &meta, out)) {
         cli_fail("quantize");
         qmc_model_quant_report_free(&rep);
@@ -216,8 +221,9 @@ int cmd_quantize(int argc, char **argv) {
         cJSON_AddNumberToObject(j, "grid_lo", lo_used);
         cJSON_AddNumberToObject(j, "p_minus", p->p_minus);
         cJSON_AddNumberToObject(j, "p_plus", p->p_plus);
-        cJSON_AddNumberToObject(j, "mlc_bits_per_cell", (double)mlc);
+        cJSON_AddNumberToObject(j, "mlc_bits_per_cell", qd.cell_bits);
         cJSON_AddStringToObject(j, "device", meta.device ? meta.device : "none");
+        cli_quant_device_json(j, &qd);
         cJSON_AddNumberToObject(j, "embed_bits", o.embed_bits);
         cJSON_AddBoolToObject(j, "quantize_embeddings", o.quantize_embeddings);
         /* flat copies of the headline numbers (for scripts) */
@@ -250,6 +256,7 @@ int cmd_quantize(int argc, char **argv) {
         cli_bpw_print(stdout, "block linears", &bpw.blocks);
         cli_bpw_print(stdout, "all weights", &bpw.all);
         printf("block linears: RMSE %.6g, SQNR %.2f dB\n", cli_rmse(&blk), cli_sqnr_db(&blk));
+        cli_quant_device_print(stdout, &qd);
     }
     qmc_model_quant_report_free(&rep);
     status = 0;

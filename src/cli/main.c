@@ -24,6 +24,7 @@ static const command k_commands[] = {
     {"inspect", cmd_inspect, "per-tensor planes, bits per weight and errors of a packed .qmc.gguf"},
     {"device", cmd_device, "list device profiles, or show one's confusion matrix, misread rates and p_minus/p_plus"},
     {"noise", cmd_noise, "Monte-Carlo perplexity of a packed model under ReRAM/MRAM device noise"},
+    {"study", cmd_study, "run a grid of methods x noise x tasks and write the paper-style tables and figures"},
 };
 
 static void usage(FILE *fp) {

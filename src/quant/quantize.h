@@ -39,6 +39,14 @@ typedef struct {
  * output channel, plain MSE; asymmetric planes (the paper does not say; chosen
  * by measurement, docs/quantization.md). */
 void qmc_quant_params_default(qmc_quant_params *p);
+/* Parameters for a method named on a command line or in a study config:
+ * "qmc", "rtn", "mxint4" (alias "mxint"), "mxint8", "mxfp4", and any other
+ * qmc_method_name() (e.g. "gptq", "awq", "qmc-gptq").  Resets *p to the
+ * defaults, sets the method, its default code width (*default_bits: qmc 3,
+ * mxint8 8, others 4), rho (qmc 0.3, others 0) and symmetry (MX formats are
+ * symmetric).  *uses_rho (may be NULL) says whether the method has an
+ * outlier fraction.  Unknown names fail with a message listing the names. */
+int qmc_quant_params_for_method(const char *name, qmc_quant_params *p, int *default_bits, bool *uses_rho);
 /* Validate parameters (rho in [0,1), bits in 2..8, ...); message names the option. */
 int qmc_quant_params_check(const qmc_quant_params *p);
 /* The grid a method actually uses (resolving the 0 = default fields). */
@@ -110,6 +118,9 @@ typedef struct {
     const char *source;       /* source model path (recorded by basename) */
     const char *calib_text;   /* calibrated methods: calibration text (by basename), else NULL */
     int64_t calib_tokens;     /* calibration tokens run */
+    const char *p_source;     /* where opts.blocks.p_minus/p_plus came from: "none" (NULL), "device",
+                                 "explicit" or "device+explicit" */
+    const char *encoding;     /* level encoding of the cells the pair was derived for (NULL: none) */
 } qmc_quant_meta;
 /* Write the quantized model m with its qmc.* keys (crash-safe). */
 int qmc_save_quantized(const qmc_model *m, const qmc_quant_meta *meta, const char *path);

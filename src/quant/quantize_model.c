@@ -151,6 +151,8 @@ static int write_meta(gguf_writer *w, void *user) {
     if (!rc) rc = gguf_set_f32(w, "qmc.p_plus", (float)p->p_plus);
     if (!rc) rc = gguf_set_u32(w, "qmc.mlc_bits_per_cell", (uint32_t)mt->mlc_bits);
     if (!rc) rc = gguf_set_str(w, "qmc.device", mt->device && *mt->device ? mt->device : "none");
+    if (!rc) rc = gguf_set_str(w, "qmc.noise_p_source", mt->p_source ? mt->p_source : "none");
+    if (!rc && mt->encoding) rc = gguf_set_str(w, "qmc.mlc_encoding", mt->encoding);
     if (!rc) rc = gguf_set_str(w, "qmc.position_encoding", "bitmap");
     if (!rc) rc = gguf_set_u32(w, "qmc.embed_bits", (uint32_t)mt->opts.embed_bits);
     if (!rc) rc = gguf_set_bool(w, "qmc.quantize_embeddings", mt->opts.quantize_embeddings);
