@@ -13,6 +13,7 @@
 #include "device/profile.h"
 #include "eval/study.h"
 #include "eval/zeroshot.h"
+#include "quant/calib.h"
 #include "quant/quantize.h"
 
 static const tu_model_spec k_spec = {.arch = QMC_ARCH_LLAMA, .dim = 64, .hidden = 96, .layers = 2, .heads = 4,
@@ -350,6 +351,57 @@ static void test_study_matches_library_and_resumes(void **state) {
 }
 
 /* The command: runs, prints the report, writes the outputs; a rerun resumes everything. */
+/* A calibrated method (gptq) in a study equals calibrating and quantizing
+ * through the library with the same text and token budget; a missing
+ * calibration file is a config error. */
+static void test_study_calibrated(void **state) {
+    (void)state;
+    char out[4096], cfg[20000];
+    snprintf(out, sizeof out, "%s", tu_tmp("study-calib"));
+    snprintf(cfg, sizeof cfg,
+             "{\"model\": \"%s\", \"text\": \"%s\", \"ctx\": 32, \"out\": \"%s\", \"calib\": \"%s\", "
+             "\"calib_tokens\": 100, \"grid\": {\"methods\": [\"gptq\"]}}",
+             g_model, g_text, out, g_text);
+    qmc_study_config c;
+    qmc_study_results res;
+    assert_int_equal(qmc_study_config_parse(cfg, strlen(cfg), "cfg.json", &c), 0);
+    qmc_study_run_opts ro = {0};
+    if (qmc_study_run(&c, &ro, &res)) fail_msg("%s", qmc_errmsg());
+    assert_int_equal(res.n_rows, 1);
+
+    qmc_model *m = NULL;
+    assert_int_equal(qmc_model_load(g_model, NULL, &m), 0);
+    qmc_model_quant_opts o;
+    qmc_model_quant_opts_default(&o);
+    assert_int_equal(qmc_quant_params_for_method("gptq", &o.blocks, NULL, NULL), 0);
+    qmc_calib_opts co;
+    qmc_calib_opts_default(&co);
+    int64_t n = 100;
+    int ctx = 0;
+    assert_int_equal(qmc_calib_collect_text(m, g_text, &n, &ctx, NULL, NULL, &o.calib), 0);
+    assert_int_equal(n, 100);
+    assert_int_equal(ctx, k_spec.seq_len);
+    o.calib_opts = &co;
+    assert_int_equal(qmc_quantize_model(m, &o, NULL), 0);
+    qmc_calib_stats_free(o.calib);
+    qmc_ppl_result pr;
+    const double ppl = ppl_of(m, &pr);
+    qmc_model_free(m);
+    if (res.rows[0].ppl.mean != ppl) fail_msg("study %.17g vs library %.17g", res.rows[0].ppl.mean, ppl);
+    /* and it differs from plain RTN (the calibration did something) */
+    m = quantized("rtn");
+    assert_true(ppl_of(m, &pr) != ppl);
+    qmc_model_free(m);
+    qmc_study_results_free(&res);
+    qmc_study_config_free(&c);
+
+    snprintf(cfg, sizeof cfg,
+             "{\"model\": \"%s\", \"text\": \"%s\", \"out\": \"%s\", \"calib\": \"/nonexistent/calib.txt\", "
+             "\"grid\": {\"methods\": [\"gptq\"]}}",
+             g_model, g_text, out);
+    expect_error(cfg, "calib.txt");
+}
+
 static void test_cli_study(void **state) {
     (void)state;
     char out_dir[4096];
@@ -404,6 +456,7 @@ int main(void) {
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_config_cells),
         cmocka_unit_test(test_study_matches_library_and_resumes),
+        cmocka_unit_test(test_study_calibrated),
         cmocka_unit_test(test_cli_study),
     };
     return cmocka_run_group_tests(tests, setup_files, NULL);

@@ -7,8 +7,6 @@
 #include "cli/cli.h"
 #include "quant/calib.h"
 
-#define CLI_CALIB_DEFAULT_TEXT "text/wikitext2-valid-slice.txt"  /* under the data directory */
-#define CLI_CALIB_DEFAULT_TOKENS 2048
 
 typedef struct {
     char text[4096];          /* the calibration text file ("" until the default is looked up) */

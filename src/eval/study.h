@@ -42,6 +42,8 @@ typedef struct {
     int n_tasks;
     int64_t task_limit;            /* examples per task (0: all) */
     char task_dir[4096];           /* "" = the default zero-shot data directory */
+    char calib[4096];              /* gptq/awq/qmc-gptq: calibration text ("" = QMC_CALIB_DEFAULT_TEXT) */
+    int64_t calib_tokens;          /* calibration tokens (default QMC_CALIB_DEFAULT_TOKENS) */
     uint64_t seed;                 /* noise seed: trial k of every noisy cell uses (seed, k) */
     char device_dir[4096];         /* "" = the default profile search path */
     char out[4096];                /* output directory */

@@ -9,6 +9,7 @@
 #include "eval/study.h"
 #include "eval/tasks.h"
 #include "formats/jsonfile.h"
+#include "quant/calib.h"
 #include "quant/quantize.h"
 #include "sim/sim.h"
 #include "util/util.h"
@@ -206,7 +207,7 @@ static uint64_t fnv1a(const char *s) {
 static int parse_root(qmc_study_config *c, const cJSON *root) {
     const char *L = c->path;
     static const char *const keys[] = {"name", "model", "tokenizer", "text", "protocol", "ctx", "max_tokens", "tasks",
-                                       "task_limit", "task_dir", "seed", "strip_cr", "device_dir", "out", "platform", "shapes",
+                                       "task_limit", "task_dir", "calib", "calib_tokens", "seed", "strip_cr", "device_dir", "out", "platform", "shapes",
                                        "grid", NULL};
     if (!cJSON_IsObject(root)) return qmc_fail(QMC_ERR_FORMAT, "%s: the config must be a JSON object", L);
     int rc = check_keys(root, keys, L, "the config");
@@ -216,6 +217,7 @@ static int parse_root(qmc_study_config *c, const cJSON *root) {
         (rc = get_str(root, "text", L, true, c->text, sizeof c->text)) ||
         (rc = get_str(root, "protocol", L, false, proto, sizeof proto)) ||
         (rc = get_str(root, "task_dir", L, false, c->task_dir, sizeof c->task_dir)) ||
+        (rc = get_str(root, "calib", L, false, c->calib, sizeof c->calib)) ||
         (rc = get_str(root, "device_dir", L, false, c->device_dir, sizeof c->device_dir)) ||
         (rc = get_str(root, "out", L, true, c->out, sizeof c->out)) ||
         (rc = get_str(root, "platform", L, false, c->platform, sizeof c->platform)))
@@ -223,6 +225,7 @@ static int parse_root(qmc_study_config *c, const cJSON *root) {
     resolve_shared(c->model, sizeof c->model);
     resolve_shared(c->tokenizer, sizeof c->tokenizer);
     resolve_shared(c->text, sizeof c->text);
+    resolve_shared(c->calib, sizeof c->calib);
     if (strcmp(proto, "full") == 0) c->protocol = QMC_PPL_FULL;
     else if (strcmp(proto, "llamacpp") == 0) c->protocol = QMC_PPL_LLAMACPP;
     else return qmc_fail(QMC_ERR_FORMAT, "%s: \"protocol\" must be full or llamacpp, not '%s'", L, proto);
@@ -233,6 +236,10 @@ static int parse_root(qmc_study_config *c, const cJSON *root) {
     if ((rc = qmc_json_get_int(root, "max_tokens", L, 0, INT64_MAX, &c->max_tokens)) < 0) return rc;
     if ((rc = qmc_json_get_int(root, "task_limit", L, 0, INT64_MAX, &c->task_limit)) < 0) return rc;
     if ((rc = qmc_json_get_bool(root, "strip_cr", L, &c->strip_cr)) < 0) return rc;
+    c->calib_tokens = QMC_CALIB_DEFAULT_TOKENS;
+    if ((rc = qmc_json_get_int(root, "calib_tokens", L, 1, 1 << 24, &c->calib_tokens)) < 0) return rc;
+    if (c->calib[0] && !qmc_file_exists(c->calib))
+        return qmc_fail(QMC_ERR_FORMAT, "%s: calibration text '%s' not found", L, c->calib);
     int64_t seed = 1;
     if ((rc = qmc_json_get_int(root, "seed", L, 0, INT64_MAX, &seed)) < 0) return rc;
     c->seed = (uint64_t)seed;

@@ -12,6 +12,7 @@
 #include "device/montecarlo.h"
 #include "device/profile.h"
 #include "eval/study.h"
+#include "quant/calib.h"
 #include "eval/study_internal.h"
 #include "eval/zeroshot.h"
 #include "quant/quantize.h"
@@ -101,10 +102,22 @@ static int quantized_model(const qmc_study_config *c, const qmc_study_cell *x, q
     if (strcmp(x->method, "fp32") != 0) {
         qmc_model_quant_opts o;
         qmc_model_quant_opts_default(&o);
+        qmc_calib_opts co;
+        qmc_calib_opts_default(&co);
         if (!(rc = qmc_quant_params_for_method(x->method, &o.blocks, NULL, NULL))) {
             o.blocks.bits_in = x->bits;
             o.blocks.rho = (float)x->rho;
-            rc = qmc_quantize_model(m, &o, NULL);
+            if (qmc_method_is_calibrated(o.blocks.method)) { /* statistics of the unquantized model */
+                char text[4096];
+                int64_t n = c->calib_tokens;
+                int ctx = 0;
+                snprintf(text, sizeof text, "%s", c->calib);
+                if (!(rc = text[0] ? QMC_OK : qmc_calib_default_text(text, sizeof text)))
+                    rc = qmc_calib_collect_text(m, text, &n, &ctx, NULL, NULL, &o.calib);
+                o.calib_opts = &co;
+            }
+            if (!rc) rc = qmc_quantize_model(m, &o, NULL);
+            qmc_calib_stats_free(o.calib);
         }
         if (rc) {
             qmc_model_free(m);

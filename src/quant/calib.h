@@ -13,6 +13,7 @@
 #define QMC_CALIB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model/model.h"
@@ -66,6 +67,18 @@ void qmc_calib_input_add(qmc_calib_input *in, const float *x, int64_t n);
 void qmc_calib_input_finish(qmc_calib_input *in, int64_t n);
 void qmc_calib_input_free(qmc_calib_input *in);
 void qmc_calib_stats_free(qmc_calib_stats *s);
+
+/* The default calibration text (a WikiText-2 valid slice, data/text/README.md),
+ * looked up like the simulator's data files ($QMC_DATA, <binary>/../data, ...). */
+#define QMC_CALIB_DEFAULT_TEXT "text/wikitext2-valid-slice.txt"
+#define QMC_CALIB_DEFAULT_TOKENS 2048
+int qmc_calib_default_text(char *out, size_t cap);
+/* Statistics from the text file at path (carriage returns removed, tokenised
+ * with m's tokenizer): the first *n_tokens tokens (lowered to the text's count
+ * when it has fewer) in windows of *ctx tokens incl. BOS (0: the model's
+ * context, at most 2048; set on return).  An empty text is an error. */
+int qmc_calib_collect_text(const qmc_model *m, const char *path, int64_t *n_tokens, int *ctx,
+                           void (*progress)(void *user, double done), void *user, qmc_calib_stats **out);
 
 /* ---- one matrix -------------------------------------------------------------
  * w[rows][cols] F32, H of its input.  Outputs a packed tensor of the same kind
