@@ -7,9 +7,11 @@
  *  - SIGKILL in the middle of a large write (`qmc synth`, hundreds of MB):
  *    the previous file is byte-identical afterwards and nothing else appears
  *    under the output's name;
+ *    and in `qmc quantize` (frozen by the fault library at a known byte of its
+ *    output, then killed);
  *  - ENOSPC after N bytes, for many N, through an LD_PRELOAD write() wrapper
  *    (tests/fsfault.c; works everywhere) on `qmc convert` to GGUF and to a
- *    Hugging Face directory: one-line error, exit 1, previous file intact, no
+ *    Hugging Face directory and on `qmc quantize`: one-line error, exit 1, previous file intact, no
  *    temporary left, and the write succeeds once N covers the whole file;
  *  - a real full disk: a tmpfs too small for the output, when the test may
  *    mount one (root with CAP_SYS_ADMIN; skipped otherwise).
@@ -136,8 +138,46 @@ static void enospc_gguf(bool no_tmpfile) {
     qmc_free(want);
 }
 
+/* qmc quantize (QMC 3/5-bit planes) over a previous RTN output, with the
+ * disk full after n bytes: the same promises as for convert. */
+static void enospc_quantize(bool no_tmpfile) {
+    const char *dir = make_dir(no_tmpfile ? "enospc-quant-named" : "enospc-quant");
+    char out[4200], ref[4200];
+    snprintf(out, sizeof out, "%s/model.qmc.gguf", dir);
+    snprintf(ref, sizeof ref, "%s.ref", tu_tmp(no_tmpfile ? "enospc-quant-named-qmc" : "enospc-quant-qmc"));
+    const char *args = "--grid 10";
+    assert_int_equal(tu_run(NULL, "%s quantize -q -t 1 -m %s -o %s --method rtn", tu_qmc(), STORIES, out), 0);
+    assert_int_equal(tu_run(NULL, "%s quantize -q -t 1 -m %s -o %s %s", tu_qmc(), STORIES, ref, args), 0);
+    size_t prev_len, new_len;
+    char *prev = slurp(out, &prev_len), *want = slurp(ref, &new_len);
+    assert_true(new_len > 70000 && new_len != prev_len);
+    const long long cuts[] = {0, 1, 4095, 65537, (long long)new_len / 2, (long long)new_len - 1};
+    const char *const allowed[] = {"model.qmc.gguf", NULL};
+    char extra[256], *msg;
+    for (size_t i = 0; i < QMC_ARRAY_LEN(cuts); i++) {
+        int rc = tu_run(&msg, "%s %s quantize -q -t 1 -m %s -o %s %s", fault_env(cuts[i], no_tmpfile), tu_qmc(), STORIES, out, args);
+        if (rc != 1) fail_msg("quantize, ENOSPC after %lld bytes: exit %d: %s", cuts[i], rc, msg);
+        expect_one_line(msg, "qmc quantize: ", "No space left on device");
+        assert_non_null(strstr(msg, out));
+        free(msg);
+        if (!same_bytes(out, prev, prev_len)) fail_msg("quantize, ENOSPC after %lld bytes changed the previous file", cuts[i]);
+        if (extra_entries(dir, allowed, extra, sizeof extra))
+            fail_msg("quantize, ENOSPC after %lld bytes left '%s' in the output directory", cuts[i], extra);
+    }
+    /* with room for exactly the whole file it succeeds, identical to the unconstrained run */
+    assert_int_equal(tu_run(NULL, "%s %s quantize -q -t 1 -m %s -o %s %s", fault_env((long long)new_len, no_tmpfile), tu_qmc(),
+                            STORIES, out, args),
+                     0);
+    assert_true(same_bytes(out, want, new_len));
+    assert_int_equal(extra_entries(dir, allowed, extra, sizeof extra), 0);
+    qmc_free(prev);
+    qmc_free(want);
+}
+
 static void test_enospc_gguf(void **state) { enospc_gguf(false); }
 static void test_enospc_gguf_named_tmp(void **state) { enospc_gguf(true); }
+static void test_enospc_quantize(void **state) { enospc_quantize(false); }
+static void test_enospc_quantize_named_tmp(void **state) { enospc_quantize(true); }
 
 /* A Hugging Face directory is several files: they are written into a hidden
  * staging directory and moved into place only when all are complete, so a
@@ -223,45 +263,49 @@ static bool has_file_in(pid_t pid, const char *dir) {
     return found;
 }
 
-/* Start `qmc synth` writing a ~60 MB model to out, SIGKILL it once it has
- * written at least 4 MB into its temporary, and check what it left. */
-static void sigkill_synth(bool no_tmpfile) {
-    const char *dir = make_dir(no_tmpfile ? "kill-named" : "kill");
-    char out[4200];
-    snprintf(out, sizeof out, "%s/model.gguf", dir);
-    assert_int_equal(tu_run(NULL, "%s convert %s -o %s", tu_qmc(), STORIES, out), 0);
+/* Run argv (a qmc command writing out, in dir) and SIGKILL it once it has
+ * written at least kill_at bytes while its temporary is open in dir.  With
+ * stall (QMC_STALL_AFTER through the fault library) the writer freezes at
+ * exactly kill_at bytes of its output, so the kill lands mid-file however
+ * fast the machine writes; without, the test polls /proc/PID/io.  Then: the
+ * previous file (prev) is byte-identical and loads, and nothing but at most
+ * one hidden named temporary is left. */
+static void sigkill_writer(char *const argv[], const char *dir, const char *out, long long kill_at, bool stall,
+                           bool no_tmpfile) {
     size_t prev_len;
     char *prev = slurp(out, &prev_len);
-
-    char *argv[] = {(char *)tu_qmc(), "synth", "--shape", "stories15m", "-o", out, NULL};
-    /* the environment, plus the fault library for the named-temporary variant */
+    /* the environment, plus the fault library where needed */
     int n_env = 0;
     while (environ[n_env]) n_env++;
-    char **envp = calloc((size_t)n_env + 4, sizeof(char *));
+    char **envp = calloc((size_t)n_env + 5, sizeof(char *));
     for (int i = 0; i < n_env; i++) envp[i] = environ[i];
-    char preload[4200];
-    if (no_tmpfile) {
+    char preload[4200], stall_at[64];
+    if (no_tmpfile || stall) {
         snprintf(preload, sizeof preload, "LD_PRELOAD=%s", fsfault());
         envp[n_env++] = preload;
-        envp[n_env++] = "QMC_NO_TMPFILE=1";
         envp[n_env++] = "ASAN_OPTIONS=verify_asan_link_order=0";
+    }
+    if (no_tmpfile) envp[n_env++] = "QMC_NO_TMPFILE=1";
+    if (stall) {
+        snprintf(stall_at, sizeof stall_at, "QMC_STALL_AFTER=%lld", kill_at);
+        envp[n_env++] = stall_at;
     }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     pid_t pid;
-    assert_int_equal(posix_spawn(&pid, tu_qmc(), &fa, NULL, argv, envp), 0);
+    assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, argv, envp), 0);
     posix_spawn_file_actions_destroy(&fa);
     free(envp);
 
     bool killed = false, saw_temp = false;
     long long written = 0;
-    for (int i = 0; i < 60000 && !killed; i++) { /* up to 60 s */
+    for (int i = 0; i < 120000 && !killed; i++) { /* up to 120 s (sanitizer builds) */
         int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) fail_msg("qmc synth exited (status %d) before it could be killed", st);
+        if (waitpid(pid, &st, WNOHANG) == pid) fail_msg("qmc %s exited (status %d) before it could be killed", argv[1], st);
         written = proc_wchar(pid);
-        if (written >= (4 << 20)) {
+        if (written >= kill_at) {
             saw_temp = has_file_in(pid, dir);
             kill(pid, SIGKILL);
             killed = true;
@@ -269,7 +313,7 @@ static void sigkill_synth(bool no_tmpfile) {
     }
     if (!killed) {
         kill(pid, SIGKILL);
-        fail_msg("qmc synth wrote only %lld bytes in 60 s", written);
+        fail_msg("qmc %s wrote only %lld bytes in 120 s", argv[1], written);
     }
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -277,13 +321,15 @@ static void sigkill_synth(bool no_tmpfile) {
     assert_true(saw_temp); /* it was killed with a partial output open in the directory */
 
     if (!same_bytes(out, prev, prev_len)) fail_msg("the killed writer changed %s", out);
-    const char *const allowed[] = {"model.gguf", NULL};
-    char extra[256];
+    const char *base = strrchr(out, '/') + 1;
+    const char *const allowed[] = {base, NULL};
+    char extra[256], hidden[300];
+    snprintf(hidden, sizeof hidden, ".%s.tmp.", base);
     int n_extra = extra_entries(dir, allowed, extra, sizeof extra);
     if (!no_tmpfile && n_extra) fail_msg("the killed writer left '%s' (O_TMPFILE leaves nothing)", extra);
     /* named temporaries cannot be removed by a killed process: at most one
-     * hidden ".model.gguf.tmp.*" remains, never anything under the output's name */
-    if (no_tmpfile && (n_extra > 1 || (n_extra == 1 && strncmp(extra, ".model.gguf.tmp.", 16) != 0)))
+     * hidden ".NAME.tmp.*" remains, never anything under the output's name */
+    if (no_tmpfile && (n_extra > 1 || (n_extra == 1 && strncmp(extra, hidden, strlen(hidden)) != 0)))
         fail_msg("the killed writer left '%s'", extra);
     /* and the file is still a loadable model */
     qmc_model *m = NULL;
@@ -292,8 +338,31 @@ static void sigkill_synth(bool no_tmpfile) {
     qmc_free(prev);
 }
 
+/* `qmc synth` writing a ~60 MB model, killed once it has written 4 MB. */
+static void sigkill_synth(bool no_tmpfile) {
+    const char *dir = make_dir(no_tmpfile ? "kill-named" : "kill");
+    char out[4200];
+    snprintf(out, sizeof out, "%s/model.gguf", dir);
+    assert_int_equal(tu_run(NULL, "%s convert %s -o %s", tu_qmc(), STORIES, out), 0);
+    char *argv[] = {(char *)tu_qmc(), "synth", "--shape", "stories15m", "-o", out, NULL};
+    sigkill_writer(argv, dir, out, 4 << 20, false, no_tmpfile);
+}
+
+/* `qmc quantize` (QMC 3/5-bit, ~230 KB) over a previous RTN output, frozen
+ * and killed after 100000 bytes of its output. */
+static void sigkill_quantize(bool no_tmpfile) {
+    const char *dir = make_dir(no_tmpfile ? "kill-quant-named" : "kill-quant");
+    char out[4200];
+    snprintf(out, sizeof out, "%s/model.qmc.gguf", dir);
+    assert_int_equal(tu_run(NULL, "%s quantize -q -t 1 -m %s -o %s --method rtn", tu_qmc(), STORIES, out), 0);
+    char *argv[] = {(char *)tu_qmc(), "quantize", "-q", "-t", "1", "-m", (char *)STORIES, "-o", out, "--grid", "10", NULL};
+    sigkill_writer(argv, dir, out, 100000, true, no_tmpfile);
+}
+
 static void test_sigkill_synth(void **state) { sigkill_synth(false); }
 static void test_sigkill_synth_named_tmp(void **state) { sigkill_synth(true); }
+static void test_sigkill_quantize(void **state) { sigkill_quantize(false); }
+static void test_sigkill_quantize_named_tmp(void **state) { sigkill_quantize(true); }
 
 /* ---- a real full disk ---------------------------------------------------------------- */
 
@@ -344,9 +413,13 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enospc_gguf),
         cmocka_unit_test(test_enospc_gguf_named_tmp),
+        cmocka_unit_test(test_enospc_quantize),
+        cmocka_unit_test(test_enospc_quantize_named_tmp),
         cmocka_unit_test(test_enospc_hf_dir),
         cmocka_unit_test(test_sigkill_synth),
         cmocka_unit_test(test_sigkill_synth_named_tmp),
+        cmocka_unit_test(test_sigkill_quantize),
+        cmocka_unit_test(test_sigkill_quantize_named_tmp),
         cmocka_unit_test_teardown(test_tmpfs_full, unmount_tmpfs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -288,6 +288,44 @@ static void test_cli(void **state) {
     free(out);
 }
 
+static bool file_is(const char *path, const char *buf, size_t len) {
+    char *now = NULL;
+    size_t n = 0;
+    if (qmc_read_file(path, (size_t)1 << 30, &now, &n)) return false;
+    bool same = n == len && memcmp(now, buf, len) == 0;
+    qmc_free(now);
+    return same;
+}
+
+/* qmc quantize under the cap: too small a cap fails with the cap's one-line
+ * error (flag or environment) and leaves the previous output untouched; a
+ * sufficient cap gives the same bytes as no cap. */
+static void test_quantize_cap(void **state) {
+    const char *model = "models/stories260K/stories260K.bin";
+    const char *out = tu_tmp("capped.qmc.gguf"), *ref = tu_tmp("uncapped.qmc.gguf");
+    assert_int_equal(tu_run(NULL, "%s quantize -q -t 1 -m %s -o %s --method rtn", tu_qmc(), model, out), 0);
+    assert_int_equal(tu_run(NULL, "%s quantize -q -t 1 -m %s -o %s --grid 10", tu_qmc(), model, ref), 0);
+    char *prev = NULL, *want = NULL;
+    size_t prev_len, want_len;
+    assert_int_equal(qmc_read_file(out, (size_t)1 << 30, &prev, &prev_len), 0);
+    assert_int_equal(qmc_read_file(ref, (size_t)1 << 30, &want, &want_len), 0);
+    for (int env = 0; env < 2; env++) {
+        char *msg;
+        int rc = env ? tu_run(&msg, "QMC_MAX_ALLOC=256K %s quantize -q -t 1 -m %s -o %s --grid 10", tu_qmc(), model, out)
+                     : tu_run(&msg, "%s quantize -q -t 1 --max-alloc 256K -m %s -o %s --grid 10", tu_qmc(), model, out);
+        assert_int_equal(rc, 1);
+        assert_non_null(strstr(msg, "qmc quantize: models/stories260K/stories260K.bin: "));
+        assert_non_null(strstr(msg, "would exceed the memory cap of 262144 bytes with"));
+        assert_ptr_equal(strchr(msg, '\n'), msg + strlen(msg) - 1);
+        free(msg);
+        assert_true(file_is(out, prev, prev_len));
+    }
+    assert_int_equal(tu_run(NULL, "%s quantize -q -t 1 --max-alloc 4M -m %s -o %s --grid 10", tu_qmc(), model, out), 0);
+    assert_true(file_is(out, want, want_len));
+    qmc_free(prev);
+    qmc_free(want);
+}
+
 int main(void) {
     tu_init();
     const struct CMUnitTest tests[] = {
@@ -297,6 +335,7 @@ int main(void) {
         cmocka_unit_test(test_config_claims),  cmocka_unit_test(test_regex_limit),
         cmocka_unit_test(test_cap_message),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_quantize_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
