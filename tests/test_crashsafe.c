@@ -103,75 +103,59 @@ static void expect_one_line(const char *out, const char *n1, const char *n2) {
 
 /* ---- ENOSPC through the write() wrapper -------------------------------------------- */
 
-/* qmc convert to GGUF with the disk full after n bytes, for a spread of n. */
-static void enospc_gguf(bool no_tmpfile) {
-    const char *dir = make_dir(no_tmpfile ? "enospc-named" : "enospc");
-    char out[4200], ref[4200];
-    snprintf(out, sizeof out, "%s/model.gguf", dir);
-    snprintf(ref, sizeof ref, "%s.ref", tu_tmp(no_tmpfile ? "enospc-named-f16" : "enospc-f16"));
-    /* the previous file (F32), and the complete new output (F16) for reference */
-    assert_int_equal(tu_run(NULL, "%s convert %s -o %s --outtype f32", tu_qmc(), STORIES, out), 0);
-    assert_int_equal(tu_run(NULL, "%s convert %s -o %s --outtype f16", tu_qmc(), STORIES, ref), 0);
+/* `qmc CMD ARGS` writing out (in dir, holding only out) with the disk full
+ * after n bytes, for a spread of n: exit 1 with one line naming out and
+ * ENOSPC, the previous file byte-identical, no temporary left; with room for
+ * exactly the whole file it succeeds with the bytes of ref (the same command
+ * run unconstrained). */
+static void enospc_cases(const char *cmd, const char *args, const char *dir, const char *out, const char *ref,
+                         bool no_tmpfile) {
     size_t prev_len, new_len;
     char *prev = slurp(out, &prev_len), *want = slurp(ref, &new_len);
     assert_true(new_len > 70000 && new_len != prev_len);
     const long long cuts[] = {0, 1, 4095, 65536, 65537, (long long)new_len / 2, (long long)new_len - 1};
-    const char *const allowed[] = {"model.gguf", NULL};
-    char extra[256], *msg;
+    const char *const allowed[] = {strrchr(out, '/') + 1, NULL};
+    char extra[256], *msg, prefix[64];
+    snprintf(prefix, sizeof prefix, "qmc %s: ", cmd);
     for (size_t i = 0; i < QMC_ARRAY_LEN(cuts); i++) {
-        int rc = tu_run(&msg, "%s %s convert %s -o %s --outtype f16", fault_env(cuts[i], no_tmpfile), tu_qmc(), STORIES, out);
-        if (rc != 1) fail_msg("ENOSPC after %lld bytes: exit %d: %s", cuts[i], rc, msg);
-        expect_one_line(msg, "qmc convert: ", "No space left on device");
+        int rc = tu_run(&msg, "%s %s %s %s", fault_env(cuts[i], no_tmpfile), tu_qmc(), cmd, args);
+        if (rc != 1) fail_msg("%s, ENOSPC after %lld bytes: exit %d: %s", cmd, cuts[i], rc, msg);
+        expect_one_line(msg, prefix, "No space left on device");
         assert_non_null(strstr(msg, out));
         free(msg);
-        if (!same_bytes(out, prev, prev_len)) fail_msg("ENOSPC after %lld bytes changed the previous file", cuts[i]);
+        if (!same_bytes(out, prev, prev_len)) fail_msg("%s, ENOSPC after %lld bytes changed the previous file", cmd, cuts[i]);
         if (extra_entries(dir, allowed, extra, sizeof extra))
-            fail_msg("ENOSPC after %lld bytes left '%s' in the output directory", cuts[i], extra);
+            fail_msg("%s, ENOSPC after %lld bytes left '%s' in the output directory", cmd, cuts[i], extra);
     }
-    /* with room for exactly the whole file it succeeds */
-    assert_int_equal(tu_run(NULL, "%s %s convert %s -o %s --outtype f16", fault_env((long long)new_len, no_tmpfile), tu_qmc(),
-                            STORIES, out),
-                     0);
+    assert_int_equal(tu_run(NULL, "%s %s %s %s", fault_env((long long)new_len, no_tmpfile), tu_qmc(), cmd, args), 0);
     assert_true(same_bytes(out, want, new_len));
     assert_int_equal(extra_entries(dir, allowed, extra, sizeof extra), 0);
     qmc_free(prev);
     qmc_free(want);
 }
 
-/* qmc quantize (QMC 3/5-bit planes) over a previous RTN output, with the
- * disk full after n bytes: the same promises as for convert. */
+/* qmc convert to GGUF (F16) over a previous F32 output. */
+static void enospc_gguf(bool no_tmpfile) {
+    const char *dir = make_dir(no_tmpfile ? "enospc-named" : "enospc");
+    char out[4200], ref[4200], args[8600];
+    snprintf(out, sizeof out, "%s/model.gguf", dir);
+    snprintf(ref, sizeof ref, "%s.ref", tu_tmp(no_tmpfile ? "enospc-named-f16" : "enospc-f16"));
+    assert_int_equal(tu_run(NULL, "%s convert %s -o %s --outtype f32", tu_qmc(), STORIES, out), 0);
+    assert_int_equal(tu_run(NULL, "%s convert %s -o %s --outtype f16", tu_qmc(), STORIES, ref), 0);
+    snprintf(args, sizeof args, "%s -o %s --outtype f16", STORIES, out);
+    enospc_cases("convert", args, dir, out, ref, no_tmpfile);
+}
+
+/* qmc quantize (QMC 3/5-bit planes) over a previous RTN output. */
 static void enospc_quantize(bool no_tmpfile) {
     const char *dir = make_dir(no_tmpfile ? "enospc-quant-named" : "enospc-quant");
-    char out[4200], ref[4200];
+    char out[4200], ref[4200], args[8600];
     snprintf(out, sizeof out, "%s/model.qmc.gguf", dir);
     snprintf(ref, sizeof ref, "%s.ref", tu_tmp(no_tmpfile ? "enospc-quant-named-qmc" : "enospc-quant-qmc"));
-    const char *args = "--grid 10";
     assert_int_equal(tu_run(NULL, "%s quantize -q -t 1 -m %s -o %s --method rtn", tu_qmc(), STORIES, out), 0);
-    assert_int_equal(tu_run(NULL, "%s quantize -q -t 1 -m %s -o %s %s", tu_qmc(), STORIES, ref, args), 0);
-    size_t prev_len, new_len;
-    char *prev = slurp(out, &prev_len), *want = slurp(ref, &new_len);
-    assert_true(new_len > 70000 && new_len != prev_len);
-    const long long cuts[] = {0, 1, 4095, 65537, (long long)new_len / 2, (long long)new_len - 1};
-    const char *const allowed[] = {"model.qmc.gguf", NULL};
-    char extra[256], *msg;
-    for (size_t i = 0; i < QMC_ARRAY_LEN(cuts); i++) {
-        int rc = tu_run(&msg, "%s %s quantize -q -t 1 -m %s -o %s %s", fault_env(cuts[i], no_tmpfile), tu_qmc(), STORIES, out, args);
-        if (rc != 1) fail_msg("quantize, ENOSPC after %lld bytes: exit %d: %s", cuts[i], rc, msg);
-        expect_one_line(msg, "qmc quantize: ", "No space left on device");
-        assert_non_null(strstr(msg, out));
-        free(msg);
-        if (!same_bytes(out, prev, prev_len)) fail_msg("quantize, ENOSPC after %lld bytes changed the previous file", cuts[i]);
-        if (extra_entries(dir, allowed, extra, sizeof extra))
-            fail_msg("quantize, ENOSPC after %lld bytes left '%s' in the output directory", cuts[i], extra);
-    }
-    /* with room for exactly the whole file it succeeds, identical to the unconstrained run */
-    assert_int_equal(tu_run(NULL, "%s %s quantize -q -t 1 -m %s -o %s %s", fault_env((long long)new_len, no_tmpfile), tu_qmc(),
-                            STORIES, out, args),
-                     0);
-    assert_true(same_bytes(out, want, new_len));
-    assert_int_equal(extra_entries(dir, allowed, extra, sizeof extra), 0);
-    qmc_free(prev);
-    qmc_free(want);
+    assert_int_equal(tu_run(NULL, "%s quantize -q -t 1 -m %s -o %s --grid 10", tu_qmc(), STORIES, ref), 0);
+    snprintf(args, sizeof args, "-q -t 1 -m %s -o %s --grid 10", STORIES, out);
+    enospc_cases("quantize", args, dir, out, ref, no_tmpfile);
 }
 
 static void test_enospc_gguf(void **state) { enospc_gguf(false); }
