@@ -134,29 +134,34 @@ static void enospc_cases(const char *cmd, const char *args, const char *dir, con
     qmc_free(want);
 }
 
-/* qmc convert to GGUF (F16) over a previous F32 output. */
-static void enospc_gguf(bool no_tmpfile) {
-    const char *dir = make_dir(no_tmpfile ? "enospc-named" : "enospc");
-    char out[4200], ref[4200], args[8600];
-    snprintf(out, sizeof out, "%s/model.gguf", dir);
-    snprintf(ref, sizeof ref, "%s.ref", tu_tmp(no_tmpfile ? "enospc-named-f16" : "enospc-f16"));
-    assert_int_equal(tu_run(NULL, "%s convert %s -o %s --outtype f32", tu_qmc(), STORIES, out), 0);
-    assert_int_equal(tu_run(NULL, "%s convert %s -o %s --outtype f16", tu_qmc(), STORIES, ref), 0);
-    snprintf(args, sizeof args, "%s -o %s --outtype f16", STORIES, out);
-    enospc_cases("convert", args, dir, out, ref, no_tmpfile);
+/* One ENOSPC scenario: `qmc CMD PREV` writes the previous file NAME in a
+ * fresh directory, `qmc CMD NEXT` (PREV/NEXT: "%s" for the model, then "%s"
+ * for the output) the reference of the new one, then enospc_cases. */
+typedef struct {
+    const char *cmd, *name, *prev, *next;
+} enospc_scenario;
+
+static void enospc_run(const enospc_scenario *sc, bool no_tmpfile) {
+    char dname[64], out[4200], ref[4200], args[8600];
+    snprintf(dname, sizeof dname, "enospc-%s%s", sc->cmd, no_tmpfile ? "-named" : "");
+    const char *dir = make_dir(dname);
+    snprintf(out, sizeof out, "%s/%s", dir, sc->name);
+    snprintf(ref, sizeof ref, "%s.ref", dir);
+    snprintf(args, sizeof args, sc->prev, STORIES, out);
+    assert_int_equal(tu_run(NULL, "%s %s %s", tu_qmc(), sc->cmd, args), 0);
+    snprintf(args, sizeof args, sc->next, STORIES, ref);
+    assert_int_equal(tu_run(NULL, "%s %s %s", tu_qmc(), sc->cmd, args), 0);
+    snprintf(args, sizeof args, sc->next, STORIES, out);
+    enospc_cases(sc->cmd, args, dir, out, ref, no_tmpfile);
 }
 
-/* qmc quantize (QMC 3/5-bit planes) over a previous RTN output. */
-static void enospc_quantize(bool no_tmpfile) {
-    const char *dir = make_dir(no_tmpfile ? "enospc-quant-named" : "enospc-quant");
-    char out[4200], ref[4200], args[8600];
-    snprintf(out, sizeof out, "%s/model.qmc.gguf", dir);
-    snprintf(ref, sizeof ref, "%s.ref", tu_tmp(no_tmpfile ? "enospc-quant-named-qmc" : "enospc-quant-qmc"));
-    assert_int_equal(tu_run(NULL, "%s quantize -q -t 1 -m %s -o %s --method rtn", tu_qmc(), STORIES, out), 0);
-    assert_int_equal(tu_run(NULL, "%s quantize -q -t 1 -m %s -o %s --grid 10", tu_qmc(), STORIES, ref), 0);
-    snprintf(args, sizeof args, "-q -t 1 -m %s -o %s --grid 10", STORIES, out);
-    enospc_cases("quantize", args, dir, out, ref, no_tmpfile);
-}
+/* qmc convert to GGUF (F16) over a previous F32 output; qmc quantize (QMC
+ * 3/5-bit planes) over a previous RTN output. */
+static const enospc_scenario k_convert = {"convert", "model.gguf", "%s -o %s --outtype f32", "%s -o %s --outtype f16"};
+static const enospc_scenario k_quantize = {"quantize", "model.qmc.gguf", "-q -t 1 -m %s -o %s --method rtn",
+                                           "-q -t 1 -m %s -o %s --grid 10"};
+static void enospc_gguf(bool no_tmpfile) { enospc_run(&k_convert, no_tmpfile); }
+static void enospc_quantize(bool no_tmpfile) { enospc_run(&k_quantize, no_tmpfile); }
 
 static void test_enospc_gguf(void **state) { enospc_gguf(false); }
 static void test_enospc_gguf_named_tmp(void **state) { enospc_gguf(true); }
