@@ -19,7 +19,8 @@ files_for() {
     gguf) echo src/formats/gguf.c ;;
     gguf_model) echo src/model/gguf_model.c src/model/model.c src/quant/packfile.c ;;
     gguf_vocab) echo src/model/tokenizer.c src/model/tokenizer_bpe.c ;;
-    packed) echo src/quant/packfile.c src/quant/qtensor.c ;;
+    packed) echo src/quant/packfile.c src/quant/qtensor.c src/engine/qdecode.c src/engine/qdecode_avx2.c src/engine/qdecode_avx512.c ;;
+    device) echo src/device/profile.c src/device/levels.c ;;
     llama2c) echo src/model/llama2c.c ;;
     tokbin) echo src/model/tokenizer.c ;;
     tokenizer_json) echo src/model/tokenizer_hf.c src/model/tokenizer_bpe.c ;;
@@ -40,7 +41,8 @@ funcs_for() {
     case "$1" in
     gguf) echo 'gguf_parse|gguf\.c:rd_|gguf\.c:read_value|^gguf_find|^gguf_get_|ggml_tensor_nbytes|ggml_type_known|gguf_type_size|^gguf_free' ;;
     gguf_model) echo 'qmc_gguf_model_parse|gguf_model\.c:(get_u|get_f|load_tensor)|qmc_model_from_buffer|qmc_model_validate|model\.c:check_|qmc_config_finish|qmc_model_alloc_layers|qmc_model_free|qmc_packed_read|packfile\.c:|qmc_packed_parse_desc' ;;
-    packed) echo 'qmc_packed_read|qmc_packed_parse_desc|packfile\.c:(plane|parse_fmt)|qmc_qt_finish|qtensor\.c:popcount_range|qmc_qt_decode_row_ref|qmc_qt_dequant_code|qmc_qt_plane_sizes|qmc_qt_free' ;;
+    packed) echo 'qmc_packed_read|qmc_packed_parse_desc|packfile\.c:(plane|parse_fmt)|qmc_qt_finish|qtensor\.c:popcount_range|qmc_qt_decode_row_ref|qmc_qt_dequant_code|qmc_qt_plane_sizes|qmc_qt_free|qmc_qt_decode_|qmc_qt_dot_|qmc_qd_|qdecode_avx(2|512)\.c:' ;;
+    device) echo 'qmc_device_parse|profile\.c:|qmc_device_cell_model|levels\.c:|qmc_cell_model_finish|qmc_gaussian_intersection' ;;
     gguf_vocab) echo 'qmc_tok_from_gguf|tokenizer\.c:arr_kv|qmc_tok_create|qmc_tok_guess_specials|qmc_bpe_init|tokenizer_bpe\.c:(compile_pattern|index_specials|byte_map|cmp_special)|qmc_tok_encode|qmc_tok_decode' ;;
     llama2c) echo 'qmc_llama2c_parse|llama2c\.c:(take|set_f32|take_layers)' ;;
     tokbin) echo 'qmc_tok_parse_llama2c|qmc_tok_create|qmc_tok_encode_spm|tokenizer\.c:(try_pair|utf8_len)|qmc_tok_decode' ;;

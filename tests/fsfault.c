@@ -5,6 +5,10 @@
  *    fits and fail with ENOSPC, as a file system that runs out of blocks does.
  *    Writes to stdin/stdout/stderr (even redirected to files), terminals,
  *    pipes and sockets are not touched.
+ *  - QMC_STALL_AFTER=N: a writer frozen mid-file.  The same accounting, but
+ *    the write that would pass N bytes writes what fits and the process then
+ *    sleeps forever inside write() (for tests that SIGKILL it at a known point
+ *    of its output, whatever the speed of the machine).
  *  - QMC_NO_TMPFILE=1: a file system without O_TMPFILE (openat fails with
  *    EOPNOTSUPP), so that the named-temporary path of qmc_out_open runs. */
 #define _GNU_SOURCE
@@ -19,20 +23,23 @@
 
 static _Atomic long long g_written;
 
-static long long limit(void) {
-    const char *e = getenv("QMC_ENOSPC_AFTER");
+static long long env_bytes(const char *name) {
+    const char *e = getenv(name);
     return e ? atoll(e) : -1;
 }
 
 /* How many of n bytes may go to fd (n when unlimited); -1 with errno = ENOSPC when none. */
 static ssize_t allowed(int fd, size_t n) {
-    long long lim = limit();
+    const long long stall = env_bytes("QMC_STALL_AFTER");
+    const long long lim = stall >= 0 ? stall : env_bytes("QMC_ENOSPC_AFTER");
     struct stat st;
     if (lim < 0 || n == 0 || fd <= 2 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return (ssize_t)n;
     long long before = atomic_fetch_add(&g_written, (long long)n);
     long long room = lim - before;
     if (room <= 0) {
         atomic_fetch_sub(&g_written, (long long)n);
+        if (stall >= 0)
+            for (;;) pause();
         errno = ENOSPC;
         return -1;
     }

@@ -7,9 +7,11 @@
  *  - SIGKILL in the middle of a large write (`qmc synth`, hundreds of MB):
  *    the previous file is byte-identical afterwards and nothing else appears
  *    under the output's name;
+ *    and in `qmc quantize` (frozen by the fault library at a known byte of its
+ *    output, then killed);
  *  - ENOSPC after N bytes, for many N, through an LD_PRELOAD write() wrapper
  *    (tests/fsfault.c; works everywhere) on `qmc convert` to GGUF and to a
- *    Hugging Face directory: one-line error, exit 1, previous file intact, no
+ *    Hugging Face directory and on `qmc quantize`: one-line error, exit 1, previous file intact, no
  *    temporary left, and the write succeeds once N covers the whole file;
  *  - a real full disk: a tmpfs too small for the output, when the test may
  *    mount one (root with CAP_SYS_ADMIN; skipped otherwise).
@@ -101,43 +103,70 @@ static void expect_one_line(const char *out, const char *n1, const char *n2) {
 
 /* ---- ENOSPC through the write() wrapper -------------------------------------------- */
 
-/* qmc convert to GGUF with the disk full after n bytes, for a spread of n. */
-static void enospc_gguf(bool no_tmpfile) {
-    const char *dir = make_dir(no_tmpfile ? "enospc-named" : "enospc");
-    char out[4200], ref[4200];
-    snprintf(out, sizeof out, "%s/model.gguf", dir);
-    snprintf(ref, sizeof ref, "%s.ref", tu_tmp(no_tmpfile ? "enospc-named-f16" : "enospc-f16"));
-    /* the previous file (F32), and the complete new output (F16) for reference */
-    assert_int_equal(tu_run(NULL, "%s convert %s -o %s --outtype f32", tu_qmc(), STORIES, out), 0);
-    assert_int_equal(tu_run(NULL, "%s convert %s -o %s --outtype f16", tu_qmc(), STORIES, ref), 0);
+/* `qmc CMD ARGS` writing out (in dir, holding only out) with the disk full
+ * after n bytes, for a spread of n: exit 1 with one line naming out and
+ * ENOSPC, the previous file byte-identical, no temporary left; with room for
+ * exactly the whole file it succeeds with the bytes of ref (the same command
+ * run unconstrained). */
+static void enospc_cases(const char *cmd, const char *args, const char *dir, const char *out, const char *ref,
+                         bool no_tmpfile) {
     size_t prev_len, new_len;
     char *prev = slurp(out, &prev_len), *want = slurp(ref, &new_len);
     assert_true(new_len > 70000 && new_len != prev_len);
     const long long cuts[] = {0, 1, 4095, 65536, 65537, (long long)new_len / 2, (long long)new_len - 1};
-    const char *const allowed[] = {"model.gguf", NULL};
-    char extra[256], *msg;
+    const char *const allowed[] = {strrchr(out, '/') + 1, NULL};
+    char extra[256], *msg, prefix[64];
+    snprintf(prefix, sizeof prefix, "qmc %s: ", cmd);
     for (size_t i = 0; i < QMC_ARRAY_LEN(cuts); i++) {
-        int rc = tu_run(&msg, "%s %s convert %s -o %s --outtype f16", fault_env(cuts[i], no_tmpfile), tu_qmc(), STORIES, out);
-        if (rc != 1) fail_msg("ENOSPC after %lld bytes: exit %d: %s", cuts[i], rc, msg);
-        expect_one_line(msg, "qmc convert: ", "No space left on device");
+        int rc = tu_run(&msg, "%s %s %s %s", fault_env(cuts[i], no_tmpfile), tu_qmc(), cmd, args);
+        if (rc != 1) fail_msg("%s, ENOSPC after %lld bytes: exit %d: %s", cmd, cuts[i], rc, msg);
+        expect_one_line(msg, prefix, "No space left on device");
         assert_non_null(strstr(msg, out));
         free(msg);
-        if (!same_bytes(out, prev, prev_len)) fail_msg("ENOSPC after %lld bytes changed the previous file", cuts[i]);
+        if (!same_bytes(out, prev, prev_len)) fail_msg("%s, ENOSPC after %lld bytes changed the previous file", cmd, cuts[i]);
         if (extra_entries(dir, allowed, extra, sizeof extra))
-            fail_msg("ENOSPC after %lld bytes left '%s' in the output directory", cuts[i], extra);
+            fail_msg("%s, ENOSPC after %lld bytes left '%s' in the output directory", cmd, cuts[i], extra);
     }
-    /* with room for exactly the whole file it succeeds */
-    assert_int_equal(tu_run(NULL, "%s %s convert %s -o %s --outtype f16", fault_env((long long)new_len, no_tmpfile), tu_qmc(),
-                            STORIES, out),
-                     0);
+    assert_int_equal(tu_run(NULL, "%s %s %s %s", fault_env((long long)new_len, no_tmpfile), tu_qmc(), cmd, args), 0);
     assert_true(same_bytes(out, want, new_len));
     assert_int_equal(extra_entries(dir, allowed, extra, sizeof extra), 0);
     qmc_free(prev);
     qmc_free(want);
 }
 
+/* One ENOSPC scenario: `qmc CMD PREV` writes the previous file NAME in a
+ * fresh directory, `qmc CMD NEXT` (PREV/NEXT: "%s" for the model, then "%s"
+ * for the output) the reference of the new one, then enospc_cases. */
+typedef struct {
+    const char *cmd, *name, *prev, *next;
+} enospc_scenario;
+
+static void enospc_run(const enospc_scenario *sc, bool no_tmpfile) {
+    char dname[64], out[4200], ref[4200], args[8600];
+    snprintf(dname, sizeof dname, "enospc-%s%s", sc->cmd, no_tmpfile ? "-named" : "");
+    const char *dir = make_dir(dname);
+    snprintf(out, sizeof out, "%s/%s", dir, sc->name);
+    snprintf(ref, sizeof ref, "%s.ref", dir);
+    snprintf(args, sizeof args, sc->prev, STORIES, out);
+    assert_int_equal(tu_run(NULL, "%s %s %s", tu_qmc(), sc->cmd, args), 0);
+    snprintf(args, sizeof args, sc->next, STORIES, ref);
+    assert_int_equal(tu_run(NULL, "%s %s %s", tu_qmc(), sc->cmd, args), 0);
+    snprintf(args, sizeof args, sc->next, STORIES, out);
+    enospc_cases(sc->cmd, args, dir, out, ref, no_tmpfile);
+}
+
+/* qmc convert to GGUF (F16) over a previous F32 output; qmc quantize (QMC
+ * 3/5-bit planes) over a previous RTN output. */
+static const enospc_scenario k_convert = {"convert", "model.gguf", "%s -o %s --outtype f32", "%s -o %s --outtype f16"};
+static const enospc_scenario k_quantize = {"quantize", "model.qmc.gguf", "-q -t 1 -m %s -o %s --method rtn",
+                                           "-q -t 1 -m %s -o %s --grid 10"};
+static void enospc_gguf(bool no_tmpfile) { enospc_run(&k_convert, no_tmpfile); }
+static void enospc_quantize(bool no_tmpfile) { enospc_run(&k_quantize, no_tmpfile); }
+
 static void test_enospc_gguf(void **state) { enospc_gguf(false); }
 static void test_enospc_gguf_named_tmp(void **state) { enospc_gguf(true); }
+static void test_enospc_quantize(void **state) { enospc_quantize(false); }
+static void test_enospc_quantize_named_tmp(void **state) { enospc_quantize(true); }
 
 /* A Hugging Face directory is several files: they are written into a hidden
  * staging directory and moved into place only when all are complete, so a
@@ -223,45 +252,49 @@ static bool has_file_in(pid_t pid, const char *dir) {
     return found;
 }
 
-/* Start `qmc synth` writing a ~60 MB model to out, SIGKILL it once it has
- * written at least 4 MB into its temporary, and check what it left. */
-static void sigkill_synth(bool no_tmpfile) {
-    const char *dir = make_dir(no_tmpfile ? "kill-named" : "kill");
-    char out[4200];
-    snprintf(out, sizeof out, "%s/model.gguf", dir);
-    assert_int_equal(tu_run(NULL, "%s convert %s -o %s", tu_qmc(), STORIES, out), 0);
+/* Run argv (a qmc command writing out, in dir) and SIGKILL it once it has
+ * written at least kill_at bytes while its temporary is open in dir.  With
+ * stall (QMC_STALL_AFTER through the fault library) the writer freezes at
+ * exactly kill_at bytes of its output, so the kill lands mid-file however
+ * fast the machine writes; without, the test polls /proc/PID/io.  Then: the
+ * previous file (prev) is byte-identical and loads, and nothing but at most
+ * one hidden named temporary is left. */
+static void sigkill_writer(char *const argv[], const char *dir, const char *out, long long kill_at, bool stall,
+                           bool no_tmpfile) {
     size_t prev_len;
     char *prev = slurp(out, &prev_len);
-
-    char *argv[] = {(char *)tu_qmc(), "synth", "--shape", "stories15m", "-o", out, NULL};
-    /* the environment, plus the fault library for the named-temporary variant */
+    /* the environment, plus the fault library where needed */
     int n_env = 0;
     while (environ[n_env]) n_env++;
-    char **envp = calloc((size_t)n_env + 4, sizeof(char *));
+    char **envp = calloc((size_t)n_env + 5, sizeof(char *));
     for (int i = 0; i < n_env; i++) envp[i] = environ[i];
-    char preload[4200];
-    if (no_tmpfile) {
+    char preload[4200], stall_at[64];
+    if (no_tmpfile || stall) {
         snprintf(preload, sizeof preload, "LD_PRELOAD=%s", fsfault());
         envp[n_env++] = preload;
-        envp[n_env++] = "QMC_NO_TMPFILE=1";
         envp[n_env++] = "ASAN_OPTIONS=verify_asan_link_order=0";
+    }
+    if (no_tmpfile) envp[n_env++] = "QMC_NO_TMPFILE=1";
+    if (stall) {
+        snprintf(stall_at, sizeof stall_at, "QMC_STALL_AFTER=%lld", kill_at);
+        envp[n_env++] = stall_at;
     }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     pid_t pid;
-    assert_int_equal(posix_spawn(&pid, tu_qmc(), &fa, NULL, argv, envp), 0);
+    assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, argv, envp), 0);
     posix_spawn_file_actions_destroy(&fa);
     free(envp);
 
     bool killed = false, saw_temp = false;
     long long written = 0;
-    for (int i = 0; i < 60000 && !killed; i++) { /* up to 60 s */
+    for (int i = 0; i < 120000 && !killed; i++) { /* up to 120 s (sanitizer builds) */
         int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) fail_msg("qmc synth exited (status %d) before it could be killed", st);
+        if (waitpid(pid, &st, WNOHANG) == pid) fail_msg("qmc %s exited (status %d) before it could be killed", argv[1], st);
         written = proc_wchar(pid);
-        if (written >= (4 << 20)) {
+        if (written >= kill_at) {
             saw_temp = has_file_in(pid, dir);
             kill(pid, SIGKILL);
             killed = true;
@@ -269,7 +302,7 @@ static void sigkill_synth(bool no_tmpfile) {
     }
     if (!killed) {
         kill(pid, SIGKILL);
-        fail_msg("qmc synth wrote only %lld bytes in 60 s", written);
+        fail_msg("qmc %s wrote only %lld bytes in 120 s", argv[1], written);
     }
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -277,13 +310,15 @@ static void sigkill_synth(bool no_tmpfile) {
     assert_true(saw_temp); /* it was killed with a partial output open in the directory */
 
     if (!same_bytes(out, prev, prev_len)) fail_msg("the killed writer changed %s", out);
-    const char *const allowed[] = {"model.gguf", NULL};
-    char extra[256];
+    const char *base = strrchr(out, '/') + 1;
+    const char *const allowed[] = {base, NULL};
+    char extra[256], hidden[300];
+    snprintf(hidden, sizeof hidden, ".%s.tmp.", base);
     int n_extra = extra_entries(dir, allowed, extra, sizeof extra);
     if (!no_tmpfile && n_extra) fail_msg("the killed writer left '%s' (O_TMPFILE leaves nothing)", extra);
     /* named temporaries cannot be removed by a killed process: at most one
-     * hidden ".model.gguf.tmp.*" remains, never anything under the output's name */
-    if (no_tmpfile && (n_extra > 1 || (n_extra == 1 && strncmp(extra, ".model.gguf.tmp.", 16) != 0)))
+     * hidden ".NAME.tmp.*" remains, never anything under the output's name */
+    if (no_tmpfile && (n_extra > 1 || (n_extra == 1 && strncmp(extra, hidden, strlen(hidden)) != 0)))
         fail_msg("the killed writer left '%s'", extra);
     /* and the file is still a loadable model */
     qmc_model *m = NULL;
@@ -292,8 +327,31 @@ static void sigkill_synth(bool no_tmpfile) {
     qmc_free(prev);
 }
 
+/* `qmc synth` writing a ~60 MB model, killed once it has written 4 MB. */
+static void sigkill_synth(bool no_tmpfile) {
+    const char *dir = make_dir(no_tmpfile ? "kill-named" : "kill");
+    char out[4200];
+    snprintf(out, sizeof out, "%s/model.gguf", dir);
+    assert_int_equal(tu_run(NULL, "%s convert %s -o %s", tu_qmc(), STORIES, out), 0);
+    char *argv[] = {(char *)tu_qmc(), "synth", "--shape", "stories15m", "-o", out, NULL};
+    sigkill_writer(argv, dir, out, 4 << 20, false, no_tmpfile);
+}
+
+/* `qmc quantize` (QMC 3/5-bit, ~230 KB) over a previous RTN output, frozen
+ * and killed after 100000 bytes of its output. */
+static void sigkill_quantize(bool no_tmpfile) {
+    const char *dir = make_dir(no_tmpfile ? "kill-quant-named" : "kill-quant");
+    char out[4200];
+    snprintf(out, sizeof out, "%s/model.qmc.gguf", dir);
+    assert_int_equal(tu_run(NULL, "%s quantize -q -t 1 -m %s -o %s --method rtn", tu_qmc(), STORIES, out), 0);
+    char *argv[] = {(char *)tu_qmc(), "quantize", "-q", "-t", "1", "-m", (char *)STORIES, "-o", out, "--grid", "10", NULL};
+    sigkill_writer(argv, dir, out, 100000, true, no_tmpfile);
+}
+
 static void test_sigkill_synth(void **state) { sigkill_synth(false); }
 static void test_sigkill_synth_named_tmp(void **state) { sigkill_synth(true); }
+static void test_sigkill_quantize(void **state) { sigkill_quantize(false); }
+static void test_sigkill_quantize_named_tmp(void **state) { sigkill_quantize(true); }
 
 /* ---- a real full disk ---------------------------------------------------------------- */
 
@@ -344,9 +402,13 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enospc_gguf),
         cmocka_unit_test(test_enospc_gguf_named_tmp),
+        cmocka_unit_test(test_enospc_quantize),
+        cmocka_unit_test(test_enospc_quantize_named_tmp),
         cmocka_unit_test(test_enospc_hf_dir),
         cmocka_unit_test(test_sigkill_synth),
         cmocka_unit_test(test_sigkill_synth_named_tmp),
+        cmocka_unit_test(test_sigkill_quantize),
+        cmocka_unit_test(test_sigkill_quantize_named_tmp),
         cmocka_unit_test_teardown(test_tmpfs_full, unmount_tmpfs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -265,6 +265,13 @@ static void test_bad_profiles(void **state) {
     expect_bad("{\"qmc_device_profile\": 2, \"name\": \"x\"}", "qmc_device_profile");
     expect_bad("{\"qmc_device_profile\": 1, \"name\": \"x\", \"reram\": {\"model\": \"ideal\"}}", "must cite");
     expect_bad(HEAD "\"reram\": {\"model\": \"magic\"}}", "not one of gaussian");
+    /* names go into one-line messages; every source must say something */
+    expect_bad("{\"qmc_device_profile\": 1, \"name\": \"\", \"sources\": [\"s\"], \"reram\": {\"model\": \"ideal\"}}",
+               "name: must be non-empty text");
+    expect_bad("{\"qmc_device_profile\": 1, \"name\": \"a\\nb\", \"sources\": [\"s\"], \"reram\": {\"model\": \"ideal\"}}",
+               "without control characters");
+    expect_bad("{\"qmc_device_profile\": 1, \"name\": \"x\", \"sources\": [\"s\", \"\"], \"reram\": {\"model\": \"ideal\"}}",
+               "non-empty strings");
     expect_bad(HEAD "\"reram\": {\"model\": \"ideal\"}, \"stuck_at_2\": 0}", "unknown key");
     expect_bad(HEAD "\"reram\": {\"model\": \"gaussian\", \"cells\": [{\"bits\": 2, \"means\": [0, 1, 2], \"sigmas\": [1, 1, 1, 1]}]}}",
                "has 3 entries, expected 4");

@@ -7,9 +7,11 @@
  * would fail with the cap's out-of-memory error instead of the format error
  * asserted here.  The cap's own error is checked too, in the library and on
  * the command line. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/qdecode.h"
 #include "formats/safetensors.h"
 #include "model/model.h"
 #include "quant/packfile.h"
@@ -139,6 +141,100 @@ static void test_packed_shape(void **state) {
     assert_string_equal(qmc_errmsg(), "p.gguf: packed tensor 'w': bad shape or outlier count");
     gguf_free(g);
     free(b.p);
+}
+
+/* Hostile planes in a real `qmc quantize` output (fuzz/corpus/packed): a
+ * descriptor that no longer matches its planes' sizes, an outlier bitmap
+ * whose popcount disagrees with the stored outliers.  The row offsets are not
+ * stored: they are derived from the bitmap, so a bitmap with the right
+ * popcount but outliers moved between rows must load and decode within its
+ * streams (fast decoder = reference, fused dot = reference). */
+static char *packed_seed(size_t *len) {
+    char *buf = NULL;
+    assert_int_equal(qmc_read_file("fuzz/corpus/packed/quantize-qmc-3-5-asym.qmc.gguf", 1 << 20, &buf, len), 0);
+    return buf;
+}
+
+static int read_packed(const char *buf, size_t len, qmc_tensor *t, gguf_ctx **g) {
+    assert_int_equal(gguf_parse((const uint8_t *)buf, len, "p.gguf", g), 0);
+    qmc_set_alloc_cap(CAP);
+    int rc = qmc_packed_read(*g, "p.gguf", "blk.0.attn_q.weight", t);
+    qmc_set_alloc_cap(0);
+    return rc;
+}
+
+static void test_packed_planes(void **state) {
+    size_t len;
+    char *buf = packed_seed(&len);
+    gguf_ctx *g = NULL;
+    qmc_tensor t = {0};
+    /* 4-bit inlier codes claimed for a 3-bit plane */
+    assert_int_equal(gguf_parse((const uint8_t *)buf, len, "p.gguf", &g), 0);
+    const gguf_kv *kv = gguf_find(g, "qmc.tensor.blk.0.attn_q.weight");
+    assert_non_null(kv);
+    char *in = memmem(buf + (kv->v.s.s - buf), kv->v.s.len, " in=3:", 6);
+    gguf_free(g);
+    assert_non_null(in);
+    in[4] = '4';
+    assert_int_equal(read_packed(buf, len, &t, &g), QMC_ERR_FORMAT);
+    assert_non_null(strstr(qmc_errmsg(), "p.gguf: plane 'blk.0.attn_q.weight.qin' has "));
+    gguf_free(g);
+    in[4] = '3';
+    assert_int_equal(read_packed(buf, len, &t, &g), 1);
+    const qmc_qtensor *q = t.q;
+    const int64_t rows = q->rows, cols = q->cols;
+    assert_true(q->n_out > 0 && rows > 1);
+    uint8_t *mask = (uint8_t *)(uintptr_t)q->mask;
+    qmc_tensor_release(&t);
+    gguf_free(g);
+    /* one outlier too many, then one too few */
+    int64_t set = -1, clear = -1;
+    for (int64_t k = 0; k < cols && (set < 0 || clear < 0); k++) {
+        if (qmc_bits_get(mask, k, 1)) set = set < 0 ? k : set;
+        else clear = clear < 0 ? k : clear;
+    }
+    assert_true(set >= 0 && clear >= 0);
+    for (int i = 0; i < 2; i++) {
+        int64_t k = i ? set : clear;
+        qmc_bits_put(mask, k, 1, !qmc_bits_get(mask, k, 1));
+        assert_int_equal(read_packed(buf, len, &t, &g), QMC_ERR_FORMAT);
+        assert_non_null(strstr(qmc_errmsg(), "p.gguf: packed tensor 'blk.0.attn_q.weight': outlier mask has "));
+        gguf_free(g);
+        qmc_bits_put(mask, k, 1, !qmc_bits_get(mask, k, 1));
+    }
+    /* every outlier of row 0 moved to the last row (as far as it has room): same popcount,
+     * other row offsets; it loads and every row decodes inside its streams */
+    int64_t last = (rows - 1) * cols, moved = 0;
+    for (int64_t k = 0; k < cols; k++) {
+        if (!qmc_bits_get(mask, k, 1)) continue;
+        int64_t c = 0;
+        while (c < cols && qmc_bits_get(mask, last + c, 1)) c++;
+        if (c == cols) break;
+        qmc_bits_put(mask, k, 1, 0);
+        qmc_bits_put(mask, last + c, 1, 1);
+        moved++;
+    }
+    assert_true(moved > 0);
+    assert_int_equal(read_packed(buf, len, &t, &g), 1);
+    q = t.q;
+    float *a = malloc((size_t)cols * sizeof(float)), *b = malloc((size_t)cols * sizeof(float));
+    float *x = malloc((size_t)cols * sizeof(float)), *xi = malloc((size_t)qmc_qt_dot_xi_len(cols) * sizeof(float));
+    float *y = malloc((size_t)rows * sizeof(float)), *yr = malloc((size_t)rows * sizeof(float));
+    for (int64_t c = 0; c < cols; c++) x[c] = (float)(c % 5) - 2.0f;
+    for (int64_t r = 0; r < rows; r++) {
+        qmc_qt_decode_row_ref(q, r, a);
+        qmc_qt_decode_row(q, r, b);
+        assert_memory_equal(a, b, (size_t)cols * sizeof(float));
+    }
+    qmc_qt_dot_in din = {.x = x, .xi = xi};
+    qmc_qt_dot_prepare(q, &din);
+    qmc_qt_dot_rows(q, 0, rows, &din, y);
+    qmc_qt_dot_rows_ref(q, 0, rows, x, yr);
+    for (int64_t r = 0; r < rows; r++) assert_float_equal(y[r], yr[r], 1e-3f * (1.0f + fabsf(yr[r])));
+    free(a), free(b), free(x), free(xi), free(y), free(yr);
+    qmc_tensor_release(&t);
+    gguf_free(g);
+    qmc_free(buf);
 }
 
 static void test_llama2c_header(void **state) {
@@ -288,15 +384,54 @@ static void test_cli(void **state) {
     free(out);
 }
 
+static bool file_is(const char *path, const char *buf, size_t len) {
+    char *now = NULL;
+    size_t n = 0;
+    if (qmc_read_file(path, (size_t)1 << 30, &now, &n)) return false;
+    bool same = n == len && memcmp(now, buf, len) == 0;
+    qmc_free(now);
+    return same;
+}
+
+/* qmc quantize under the cap: too small a cap fails with the cap's one-line
+ * error (flag or environment) and leaves the previous output untouched; a
+ * sufficient cap gives the same bytes as no cap. */
+static void test_quantize_cap(void **state) {
+    const char *model = "models/stories260K/stories260K.bin";
+    const char *out = tu_tmp("capped.qmc.gguf"), *ref = tu_tmp("uncapped.qmc.gguf");
+    assert_int_equal(tu_run(NULL, "%s quantize -q -t 1 -m %s -o %s --method rtn", tu_qmc(), model, out), 0);
+    assert_int_equal(tu_run(NULL, "%s quantize -q -t 1 -m %s -o %s --grid 10", tu_qmc(), model, ref), 0);
+    char *prev = NULL, *want = NULL;
+    size_t prev_len, want_len;
+    assert_int_equal(qmc_read_file(out, (size_t)1 << 30, &prev, &prev_len), 0);
+    assert_int_equal(qmc_read_file(ref, (size_t)1 << 30, &want, &want_len), 0);
+    for (int env = 0; env < 2; env++) {
+        char *msg;
+        int rc = env ? tu_run(&msg, "QMC_MAX_ALLOC=256K %s quantize -q -t 1 -m %s -o %s --grid 10", tu_qmc(), model, out)
+                     : tu_run(&msg, "%s quantize -q -t 1 --max-alloc 256K -m %s -o %s --grid 10", tu_qmc(), model, out);
+        assert_int_equal(rc, 1);
+        assert_non_null(strstr(msg, "qmc quantize: models/stories260K/stories260K.bin: "));
+        assert_non_null(strstr(msg, "would exceed the memory cap of 262144 bytes with"));
+        assert_ptr_equal(strchr(msg, '\n'), msg + strlen(msg) - 1);
+        free(msg);
+        assert_true(file_is(out, prev, prev_len));
+    }
+    assert_int_equal(tu_run(NULL, "%s quantize -q -t 1 --max-alloc 4M -m %s -o %s --grid 10", tu_qmc(), model, out), 0);
+    assert_true(file_is(out, want, want_len));
+    qmc_free(prev);
+    qmc_free(want);
+}
+
 int main(void) {
     tu_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gguf_counts),    cmocka_unit_test(test_gguf_dims),
-        cmocka_unit_test(test_packed_shape),   cmocka_unit_test(test_llama2c_header),
+        cmocka_unit_test(test_packed_shape),   cmocka_unit_test(test_packed_planes),   cmocka_unit_test(test_llama2c_header),
         cmocka_unit_test(test_tokenizer_counts), cmocka_unit_test(test_safetensors_claims),
         cmocka_unit_test(test_config_claims),  cmocka_unit_test(test_regex_limit),
         cmocka_unit_test(test_cap_message),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_quantize_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../fuzz/fuzz.h"
+#include "device/profile.h"
 #include "model/model.h"
 #include "sim/sim.h"
 #include "testutil.h"
@@ -104,6 +105,15 @@ static void test_fixed_messages(void **state) {
     memset(&cfg, 0, sizeof cfg);
     assert_int_equal(qmc_hf_config_parse(buf, len, "config.json", &cfg), QMC_ERR_FORMAT);
     assert_non_null(strstr(qmc_errmsg(), "config.json: head_dim 4586"));
+    qmc_free(buf);
+
+    /* a device profile named "" (and citing "") was accepted (target check) */
+    buf = read_text("tests/regress/device/empty-name.json", &len);
+    qmc_device_profile *p = malloc(sizeof *p);
+    assert_non_null(p);
+    assert_int_equal(qmc_device_parse(buf, len, "d.json", p), QMC_ERR_FORMAT);
+    assert_string_equal(qmc_errmsg(), "d.json: name: must be non-empty text without control characters");
+    free(p);
     qmc_free(buf);
 }
 

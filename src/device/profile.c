@@ -53,6 +53,12 @@ static int get_string(const cJSON *obj, const char *key, const char *origin, con
     return QMC_OK;
 }
 
+static bool has_control(const char *s) {
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return true;
+    return false;
+}
+
 /* An array of exactly n finite numbers (n < 0: any length up to -n, count in *got). */
 static int get_numbers(const cJSON *obj, const char *key, const char *origin, const char *where, int n, double *out,
                        int *got) {
@@ -310,6 +316,11 @@ int qmc_device_parse(const char *json, size_t len, const char *origin, qmc_devic
         (rc = get_string(root, "name", origin, "", true, p->name, sizeof p->name)) ||
         (rc = get_string(root, "description", origin, "", false, p->description, sizeof p->description)))
         goto done;
+    /* the name goes into one-line messages and listings */
+    if (!p->name[0] || has_control(p->name)) {
+        rc = bad(origin, "name", "must be non-empty text without control characters%s", NULL);
+        goto done;
+    }
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(root, "sources");
     if (!cJSON_IsArray(src) || cJSON_GetArraySize(src) < 1) {
         rc = bad(origin, "sources", "missing: every profile must cite where its numbers come from%s", NULL);
@@ -317,8 +328,8 @@ int qmc_device_parse(const char *json, size_t len, const char *origin, qmc_devic
     }
     const cJSON *s;
     cJSON_ArrayForEach(s, src) {
-        if (!cJSON_IsString(s)) {
-            rc = bad(origin, "sources", "entries must be strings%s", NULL);
+        if (!cJSON_IsString(s) || !s->valuestring[0]) {
+            rc = bad(origin, "sources", "entries must be non-empty strings%s", NULL);
             goto done;
         }
         size_t have = strlen(p->sources);

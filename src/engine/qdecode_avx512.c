@@ -239,6 +239,8 @@ INLINE void dot_chunk(const qmc_qtensor *q, const layout *L, const lane_consts *
         if (outliers || tables) v = values16(K, b16, (__mmask16)(k >> (16 * J)), tables, outliers, asym);   \
         else /* one plane: sum q * x now, scale the sum once per row */                                     \
             v = _mm512_cvtepi32_ps(asym ? _mm512_cvtepu8_epi32(b16) : _mm512_cvtepi8_epi32(b16));           \
+        /* lanes past the row's end: exactly 0 (a table value there may be inf or NaN, and NaN * 0 = NaN) */ \
+        if (tail) v = _mm512_maskz_mov_ps((__mmask16)(valid >> (16 * J)), v);                               \
         acc[J] = _mm512_fmadd_ps(v, xv, acc[J]);                                                            \
     } while (0)
     STEP(0);
@@ -310,16 +312,17 @@ static inline __m512 table_f16(const uint8_t *scale, const uint8_t *min, int64_t
         pin += bi * (tail ? __builtin_popcountll(nk) : 64 - no);                                            \
         pout += bo * no;                                                                                    \
         const __m512i m = _mm512_mask_expand_epi8(_mm512_maskz_expand_epi8(nk, ci), k, co);                 \
-        QMC_Q(0, a0);                                                                                       \
-        QMC_Q(1, a1);                                                                                       \
-        QMC_Q(2, a2);                                                                                       \
-        QMC_Q(3, a3);                                                                                       \
+        QMC_Q(0, a0, tail);                                                                                       \
+        QMC_Q(1, a1, tail);                                                                                       \
+        QMC_Q(2, a2, tail);                                                                                       \
+        QMC_Q(3, a3, tail);                                                                                       \
     } while (0)
-#define QMC_Q(J, A)                                                                                         \
+#define QMC_Q(J, A, TAIL)                                                                                       \
     do {                                                                                                    \
         const __m512i idx = J ? _mm512_srli_epi32(m, 8 * J) : m;                                            \
         __m512 v = _mm512_permutex2var_ps(tlo, idx, thi);                                                   \
         v = _mm512_mask_permutexvar_ps(v, (__mmask16)_pext_u64(nk, NIB << J), idx, tin);                    \
+        if (TAIL) v = _mm512_maskz_mov_ps((__mmask16)_pext_u64(valid, NIB << J), v); /* past the end: 0 */ \
         A = _mm512_fmadd_ps(v, _mm512_loadu_ps(xi + c + 16 * J), A);                                        \
     } while (0)
 
