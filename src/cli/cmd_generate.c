@@ -122,6 +122,7 @@ int cmd_generate(int argc, char **argv) {
         cli_json_print(o);
     } else {
         printf("\n");
+        fflush(stdout); /* the text before the statistics when both streams go to one file */
         fprintf(stderr, "prefill: %lld tokens, %.1f tok/s; decode: %lld tokens, %.1f tok/s (%d threads)\n",
                 (long long)n_prompt, pf_tps, (long long)generated, dec_tps, qmc_threads());
     }
