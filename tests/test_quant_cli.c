@@ -102,7 +102,7 @@ static void test_bad_input(void **state) {
     expect_error("--bits-in 9 is outside 2..8", "%s quantize -m %s -o %s --bits-in 9", q, STORIES, out);
     expect_error("--bits-in 1 is outside 2..8", "%s quantize -m %s -o %s --bits-in 1", q, STORIES, out);
     expect_error("--bits-out 9 is outside 2..8", "%s quantize -m %s -o %s --bits-out 9", q, STORIES, out);
-    expect_error("--method must be", "%s quantize -m %s -o %s --method gptq9", q, STORIES, out);
+    expect_error("--method: unknown quantization method", "%s quantize -m %s -o %s --method gptq9", q, STORIES, out);
     expect_error("MXFP4 elements have 4 bits", "%s quantize -m %s -o %s --method mxfp4 --bits-in 3", q, STORIES, out);
     expect_error("--rho applies to --method qmc and qmc-gptq only", "%s quantize -m %s -o %s --method rtn --rho 0.2", q, STORIES, out);
     expect_error("--embed-bits 1 is neither", "%s quantize -m %s -o %s --embed-bits 1", q, STORIES, out);

@@ -81,20 +81,6 @@ static void progress(void *user, double done, const char *tensor) {
     }
 }
 
-static int parse_method(const char *s, qmc_quant_params *p, int *default_bits) {
-    *default_bits = 4;
-    if (!s || strcmp(s, "qmc") == 0) p->method = QMC_METHOD_QMC, *default_bits = 3;
-    else if (strcmp(s, "rtn") == 0) p->method = QMC_METHOD_RTN;
-    else if (strcmp(s, "mxint4") == 0 || strcmp(s, "mxint") == 0) p->method = QMC_METHOD_MXINT;
-    else if (strcmp(s, "mxint8") == 0) p->method = QMC_METHOD_MXINT, *default_bits = 8;
-    else if (strcmp(s, "mxfp4") == 0) p->method = QMC_METHOD_MXFP4;
-    else if (strcmp(s, "gptq") == 0) p->method = QMC_METHOD_GPTQ;
-    else if (strcmp(s, "awq") == 0) p->method = QMC_METHOD_AWQ;
-    else if (strcmp(s, "qmc-gptq") == 0) p->method = QMC_METHOD_QMC_GPTQ, *default_bits = 3;
-    else return -1;
-    return 0;
-}
-
 int cmd_quantize(int argc, char **argv) {
     cli_args a;
     int prc = cli_parse(&k_info, argc, argv, &a);
@@ -104,8 +90,11 @@ int cmd_quantize(int argc, char **argv) {
     qmc_model_quant_opts_default(&o);
     qmc_quant_params *p = &o.blocks;
     int def_bits;
-    if (parse_method(cli_get(&a, "method"), p, &def_bits))
-        return cli_error("quantize", "--method must be qmc, rtn, mxint4, mxint8, mxfp4, gptq, awq or qmc-gptq, not '%s'", cli_get(&a, "method"));
+    const char *method = cli_get(&a, "method");
+    if (qmc_quant_params_for_method(method ? method : "qmc", p, &def_bits, NULL)) {
+        qmc_error_prefix(QMC_ERR_ARG, "--method");
+        return cli_fail("quantize");
+    }
     const bool outliers = p->method == QMC_METHOD_QMC || p->method == QMC_METHOD_QMC_GPTQ;
     const bool calibrated = qmc_method_is_calibrated(p->method);
     double rho, glo;
