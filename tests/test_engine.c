@@ -77,6 +77,12 @@ static void test_matmul_threads_and_types(void **state) {
     assert_int_equal(qmc_matmul(&H, x, ntok, y1, rows, NULL), 0);
     assert_int_equal(qmc_matmul(&R, x, ntok, y2, rows, NULL), 0);
     assert_memory_equal(y1, y2, sizeof(float) * (size_t)(ntok * rows));
+    /* one token (decode: the F16 rows are widened in registers), token by token: the same bits */
+    for (int t = 0; t < ntok; t++) {
+        float one[37];
+        assert_int_equal(qmc_matmul(&H, x + t * cols, 1, one, rows, NULL), 0);
+        assert_memory_equal(one, y2 + t * rows, sizeof one);
+    }
     /* against a plain double-precision product */
     for (int t = 0; t < ntok; t++)
         for (int64_t r = 0; r < rows; r++) {

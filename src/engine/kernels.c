@@ -71,7 +71,9 @@ int qmc_matmul(const qmc_tensor *W, const float *X, int n_tok, float *Y, int64_t
         qmc_scratch_free(&local);
         return QMC_OK;
     }
-    const bool direct = W->type == QMC_TYPE_F32;
+    /* single-token F16: rows widened in registers (qmc_gemv_f16_avx512), no scratch copy */
+    const bool f16_gemv = n_tok == 1 && W->type == QMC_TYPE_F16 && qmc_cpu_has_avx512();
+    const bool direct = W->type == QMC_TYPE_F32 || f16_gemv;
     if (!direct && (!scratch || scratch->n_threads < nt || scratch->per_thread < QMC_MATMUL_ROWS * cols)) {
         int rc = qmc_scratch_init(&local, cols, nt);
         if (rc) return rc;
@@ -83,6 +85,10 @@ int qmc_matmul(const qmc_tensor *W, const float *X, int n_tok, float *Y, int64_t
 #pragma omp parallel for schedule(static) num_threads(nt) if (parallel)
     for (int64_t blk = 0; blk < nblk; blk++) {
         const int64_t r0 = blk * QMC_MATMUL_ROWS, nr = QMC_MIN(rows - r0, (int64_t)QMC_MATMUL_ROWS);
+        if (f16_gemv) {
+            qmc_gemv_f16_avx512((const uint16_t *)W->data + r0 * cols, cols, (int)nr, X, Y + r0, cols);
+            continue;
+        }
         const float *w;
         if (direct) w = (const float *)W->data + r0 * cols;
         else {

@@ -44,6 +44,9 @@ void qmc_gemm_tile_avx2(const float *W, int64_t ldw, int nr, const float *X, int
                         int64_t ldy, int64_t K);
 void qmc_gemm_tile_avx512(const float *W, int64_t ldw, int nr, const float *X, int64_t ldx, int nt, float *Y,
                           int64_t ldy, int64_t K);
+/* Single-token product of 4-row groups of F16 rows (then single rows), bit-identical to converting
+ * the rows to F32 and running qmc_gemm_tile_avx512 on them: y[r] = W[r] . x for r < nr. */
+void qmc_gemv_f16_avx512(const uint16_t *W, int64_t ldw, int nr, const float *X, float *Y, int64_t K);
 
 /* SIMD entry points (compiled with -mavx2 / -mavx512*, see Makefile). */
 float qmc_dot_avx2(const float *a, const float *b, int64_t n);

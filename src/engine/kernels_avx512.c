@@ -93,6 +93,43 @@ static float tile_1x1(const float *W, const float *X, int64_t K) {
     return _mm512_reduce_add_ps(c);
 }
 
+/* F16 rows x 1 token (decode): tile_4x1 / tile_1x1 with the weights widened
+ * in registers (F16 -> F32 is exact), so the sums are bit-identical to
+ * converting the rows first and running the F32 tiles, at half the bytes. */
+static inline __m512 load_f16(__mmask16 m, const uint16_t *p) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+}
+
+static void tile_4x1_f16(const uint16_t *W, int64_t ldw, const float *X, float *Y, int64_t K) {
+    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    const uint16_t *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;
+    for (int64_t k = 0; k < K; k += 16) {
+        __mmask16 m = kmask(K, k);
+        __m512 b = _mm512_maskz_loadu_ps(m, X + k);
+        c0 = _mm512_fmadd_ps(load_f16(m, w0 + k), b, c0);
+        c1 = _mm512_fmadd_ps(load_f16(m, w1 + k), b, c1);
+        c2 = _mm512_fmadd_ps(load_f16(m, w2 + k), b, c2);
+        c3 = _mm512_fmadd_ps(load_f16(m, w3 + k), b, c3);
+    }
+    Y[0] = _mm512_reduce_add_ps(c0);
+    Y[1] = _mm512_reduce_add_ps(c1);
+    Y[2] = _mm512_reduce_add_ps(c2);
+    Y[3] = _mm512_reduce_add_ps(c3);
+}
+
+void qmc_gemv_f16_avx512(const uint16_t *W, int64_t ldw, int nr, const float *X, float *Y, int64_t K) {
+    int r = 0;
+    for (; r + 4 <= nr; r += 4) tile_4x1_f16(W + r * ldw, ldw, X, Y + r, K);
+    for (; r < nr; r++) {
+        __m512 c = _mm512_setzero_ps();
+        for (int64_t k = 0; k < K; k += 16) {
+            __mmask16 m = kmask(K, k);
+            c = _mm512_fmadd_ps(load_f16(m, W + r * ldw + k), _mm512_maskz_loadu_ps(m, X + k), c);
+        }
+        Y[r] = _mm512_reduce_add_ps(c);
+    }
+}
+
 void qmc_gemm_tile_avx512(const float *W, int64_t ldw, int nr, const float *X, int64_t ldx, int nt, float *Y,
                           int64_t ldy, int64_t K) {
     if (nr == 4 && nt == 4) tile_4x4(W, ldw, X, ldx, Y, ldy, K);
