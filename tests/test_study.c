@@ -73,6 +73,7 @@ static void test_config_errors(void **state) {
     expect_error(config_text("o", "[{\"methods\": [\"fp64\"]}]"), "fp64");
     expect_error(config_text("o", "[{\"methods\": [\"qmc\"], \"noise\": [\"nosuchdevice\"]}]"), "nosuchdevice");
     expect_error(config_text("o", "[{\"methods\": [\"qmc\"], \"bits\": [9]}]"), "bits");
+    expect_error(config_text("o", "[{\"methods\": [\"fp32\"], \"noise\": [\"nvmexplorer\"]}]"), "no cells");
     expect_error(config_text("o", "[{\"methods\": [\"qmc\"], \"colour\": 1}]"), "colour");
     expect_error(config_text("o", "[]"), "grid");
     expect_error(config_text("o", "[{\"noise\": [\"none\"]}]"), "methods");

@@ -156,6 +156,8 @@ static int parse_grid(qmc_study_config *c, const cJSON *g, int gi, int64_t *cap)
 /* Order cells so that those sharing one quantized model are consecutive
  * (first appearance order; stable within a group). */
 static int group_cells(qmc_study_config *c) {
+    if (c->n_cells == 0) /* e.g. only fp32 under noise: plain weights are never put in ReRAM */
+        return qmc_fail(QMC_ERR_FORMAT, "%s: the grid selects no cells (fp32 is not run under device noise)", c->path);
     qmc_study_cell *out = qmc_alloc((size_t)c->n_cells + 1, sizeof *out);
     uint8_t *used = qmc_alloc((size_t)c->n_cells + 1, 1);
     if (!out || !used) {
