@@ -219,12 +219,6 @@ char *cli_read_eval_text(const char *cmd, const cli_args *a, size_t *len) {
         return NULL;
     }
     char *text = cli_read_text(cmd, file, len);
-    if (text && cli_flag(a, "strip-cr")) {
-        size_t w = 0;
-        for (size_t i = 0; i < *len; i++)
-            if (text[i] != '\r') text[w++] = text[i];
-        *len = w;
-        text[w] = 0;
-    }
+    if (text && cli_flag(a, "strip-cr")) *len = qmc_strip_cr(text, *len);
     return text;
 }

@@ -40,8 +40,7 @@ static void progress(void *user, double done) {
     if (p->tty && pct >= 100) fprintf(stderr, "\n");
 }
 
-bool cli_calib_collect(const char *cmd, const cli_args *a, const qmc_model *m, bool quiet, cli_calib *c) {
-    (void)a;
+bool cli_calib_collect(const char *cmd, const qmc_model *m, bool quiet, cli_calib *c) {
     if (!c->text[0] && qmc_calib_default_text(c->text, sizeof c->text)) {
         cli_fail(cmd);
         return false;

@@ -7,7 +7,6 @@
 #include "cli/cli.h"
 #include "quant/calib.h"
 
-
 typedef struct {
     char text[4096];          /* the calibration text file ("" until the default is looked up) */
     int64_t tokens;           /* tokens taken from it */
@@ -21,6 +20,6 @@ typedef struct {
 bool cli_calib_opts(const char *cmd, const cli_args *a, cli_calib *c);
 /* Tokenise the text with m's tokenizer and collect the statistics (progress
  * on stderr unless quiet).  Prints the error and returns false on failure. */
-bool cli_calib_collect(const char *cmd, const cli_args *a, const qmc_model *m, bool quiet, cli_calib *c);
+bool cli_calib_collect(const char *cmd, const qmc_model *m, bool quiet, cli_calib *c);
 
 #endif

@@ -158,7 +158,7 @@ int cmd_quantize(int argc, char **argv) {
     int status = 1;
     double t0 = qmc_now();
     if (calibrated) {
-        if (!cli_calib_collect("quantize", &a, m, ps.quiet, &cal)) goto done;
+        if (!cli_calib_collect("quantize", m, ps.quiet, &cal)) goto done;
         o.calib = cal.stats;
         o.calib_opts = &cal.opts;
     }

@@ -66,17 +66,28 @@ static void tile_4x4(const float *W, int64_t ldw, const float *X, int64_t ldx, f
     Y[2] = _mm512_reduce_add_ps(c32); Y[3] = _mm512_reduce_add_ps(c33);
 }
 
+/* The decode tiles read F32 rows, or F16 rows widened in registers (exact),
+ * so an F16 row gives the same sums, bit for bit, as its F32 copy. */
+#define INLINE static inline __attribute__((always_inline))
+INLINE __m512 load_w(__mmask16 m, const void *row, int64_t k, bool f16) {
+    return f16 ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)row + k))
+               : _mm512_maskz_loadu_ps(m, (const float *)row + k);
+}
+INLINE const void *row_at(const void *W, int64_t ldw, int64_t r, bool f16) {
+    return (const char *)W + r * ldw * (f16 ? 2 : 4);
+}
+
 /* 4 rows x 1 token (decode): four independent FMA chains keep the pipes busy. */
-static void tile_4x1(const float *W, int64_t ldw, const float *X, float *Y, int64_t K) {
+INLINE void tile_4x1_w(const void *W, int64_t ldw, const float *X, float *Y, int64_t K, bool f16) {
     __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
-    const float *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;
+    const void *w0 = W, *w1 = row_at(W, ldw, 1, f16), *w2 = row_at(W, ldw, 2, f16), *w3 = row_at(W, ldw, 3, f16);
     for (int64_t k = 0; k < K; k += 16) {
         __mmask16 m = kmask(K, k);
         __m512 b = _mm512_maskz_loadu_ps(m, X + k);
-        c0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w0 + k), b, c0);
-        c1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w1 + k), b, c1);
-        c2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w2 + k), b, c2);
-        c3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w3 + k), b, c3);
+        c0 = _mm512_fmadd_ps(load_w(m, w0, k, f16), b, c0);
+        c1 = _mm512_fmadd_ps(load_w(m, w1, k, f16), b, c1);
+        c2 = _mm512_fmadd_ps(load_w(m, w2, k, f16), b, c2);
+        c3 = _mm512_fmadd_ps(load_w(m, w3, k, f16), b, c3);
     }
     Y[0] = _mm512_reduce_add_ps(c0);
     Y[1] = _mm512_reduce_add_ps(c1);
@@ -84,51 +95,29 @@ static void tile_4x1(const float *W, int64_t ldw, const float *X, float *Y, int6
     Y[3] = _mm512_reduce_add_ps(c3);
 }
 
-static float tile_1x1(const float *W, const float *X, int64_t K) {
+INLINE float tile_1x1_w(const void *W, const float *X, int64_t K, bool f16) {
     __m512 c = _mm512_setzero_ps();
     for (int64_t k = 0; k < K; k += 16) {
         __mmask16 m = kmask(K, k);
-        c = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, W + k), _mm512_maskz_loadu_ps(m, X + k), c);
+        c = _mm512_fmadd_ps(load_w(m, W, k, f16), _mm512_maskz_loadu_ps(m, X + k), c);
     }
     return _mm512_reduce_add_ps(c);
 }
 
-/* F16 rows x 1 token (decode): tile_4x1 / tile_1x1 with the weights widened
- * in registers (F16 -> F32 is exact), so the sums are bit-identical to
- * converting the rows first and running the F32 tiles, at half the bytes. */
-static inline __m512 load_f16(__mmask16 m, const uint16_t *p) {
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+static void tile_4x1(const float *W, int64_t ldw, const float *X, float *Y, int64_t K) {
+    tile_4x1_w(W, ldw, X, Y, K, false);
 }
 
-static void tile_4x1_f16(const uint16_t *W, int64_t ldw, const float *X, float *Y, int64_t K) {
-    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
-    const uint16_t *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;
-    for (int64_t k = 0; k < K; k += 16) {
-        __mmask16 m = kmask(K, k);
-        __m512 b = _mm512_maskz_loadu_ps(m, X + k);
-        c0 = _mm512_fmadd_ps(load_f16(m, w0 + k), b, c0);
-        c1 = _mm512_fmadd_ps(load_f16(m, w1 + k), b, c1);
-        c2 = _mm512_fmadd_ps(load_f16(m, w2 + k), b, c2);
-        c3 = _mm512_fmadd_ps(load_f16(m, w3 + k), b, c3);
-    }
-    Y[0] = _mm512_reduce_add_ps(c0);
-    Y[1] = _mm512_reduce_add_ps(c1);
-    Y[2] = _mm512_reduce_add_ps(c2);
-    Y[3] = _mm512_reduce_add_ps(c3);
-}
+static float tile_1x1(const float *W, const float *X, int64_t K) { return tile_1x1_w(W, X, K, false); }
 
+/* F16 rows x 1 token: groups of 4 rows, then single rows, as qmc_matmul hands
+ * F32 rows to qmc_gemm_tile_avx512 — the same sums, at half the bytes. */
 void qmc_gemv_f16_avx512(const uint16_t *W, int64_t ldw, int nr, const float *X, float *Y, int64_t K) {
     int r = 0;
-    for (; r + 4 <= nr; r += 4) tile_4x1_f16(W + r * ldw, ldw, X, Y + r, K);
-    for (; r < nr; r++) {
-        __m512 c = _mm512_setzero_ps();
-        for (int64_t k = 0; k < K; k += 16) {
-            __mmask16 m = kmask(K, k);
-            c = _mm512_fmadd_ps(load_f16(m, W + r * ldw + k), _mm512_maskz_loadu_ps(m, X + k), c);
-        }
-        Y[r] = _mm512_reduce_add_ps(c);
-    }
+    for (; r + 4 <= nr; r += 4) tile_4x1_w(W + r * ldw, ldw, X, Y + r, K, true);
+    for (; r < nr; r++) Y[r] = tile_1x1_w(W + r * ldw, X, K, true);
 }
+#undef INLINE
 
 void qmc_gemm_tile_avx512(const float *W, int64_t ldw, int nr, const float *X, int64_t ldx, int nt, float *Y,
                           int64_t ldy, int64_t K) {

@@ -269,12 +269,7 @@ static int prepare_eval(const qmc_study_config *c, const qmc_model *m, eval_ctx 
     size_t len = 0;
     int rc = qmc_read_file(c->text, (size_t)1 << 31, &text, &len);
     if (rc) return rc;
-    if (c->strip_cr) {
-        size_t k = 0;
-        for (size_t i = 0; i < len; i++)
-            if (text[i] != '\r') text[k++] = text[i];
-        len = k;
-    }
+    if (c->strip_cr) len = qmc_strip_cr(text, len);
     int64_t n = 0;
     rc = qmc_tok_encode(m->tok, text, len, false, toks, &n);
     qmc_free(text);

@@ -28,10 +28,7 @@ int qmc_calib_collect_text(const qmc_model *m, const char *path, int64_t *n_toke
     size_t len = 0;
     int rc = qmc_read_file(path, (size_t)1 << 32, &text, &len);
     if (rc) return rc;
-    size_t w = 0; /* CRLF -> LF */
-    for (size_t i = 0; i < len; i++)
-        if (text[i] != '\r') text[w++] = text[i];
-    len = w;
+    len = qmc_strip_cr(text, len);
     bool blank = true;
     for (size_t i = 0; i < len && blank; i++) blank = text[i] == ' ' || text[i] == '\n' || text[i] == '\t';
     if (blank) {

@@ -144,3 +144,11 @@ void qmc_progress_bar(void *label, double f) {
         last = -1;
     }
 }
+
+size_t qmc_strip_cr(char *text, size_t len) {
+    size_t w = 0;
+    for (size_t i = 0; i < len; i++)
+        if (text[i] != '\r') text[w++] = text[i];
+    text[w] = 0;
+    return w;
+}

@@ -127,6 +127,9 @@ bool qmc_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out);
 bool qmc_parse_double(const char *s, double *out);
 /* Path helpers */
 void qmc_path_join(char *out, size_t cap, const char *dir, const char *name);
+/* Remove every carriage return (CRLF -> LF) from text[len] in place; returns the new length and
+ * NUL-terminates it (text must have room for the terminator, as qmc_read_file's buffers do). */
+size_t qmc_strip_cr(char *text, size_t len);
 const char *qmc_basename(const char *path);
 
 /* Progress bar on stderr (only when it is a terminal): label is a C string
