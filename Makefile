@@ -60,7 +60,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 AVX2_SRC   := $(wildcard src/*/*_avx2.c)
 AVX512_SRC := $(wildcard src/*/*_avx512.c)
 $(AVX2_SRC:%.c=$(BUILD)/%.o):   EXTRA_CFLAGS := -mavx2 -mfma -mf16c -mbmi2
-$(AVX512_SRC:%.c=$(BUILD)/%.o): EXTRA_CFLAGS := -mavx512f -mavx512bw -mavx512vl -mavx512vbmi -mavx512vbmi2 -mavx2 -mfma -mf16c -mbmi2
+$(AVX512_SRC:%.c=$(BUILD)/%.o): EXTRA_CFLAGS := -mavx512f -mavx512bw -mavx512vl -mavx512vbmi -mavx512vbmi2 -mavx512vnni -mavx2 -mfma -mf16c -mbmi2
 
 .PHONY: all test clean check-deps bench bench-tools fuzz
 all: $(BUILD)/qmc $(BUILD)/libqmc.a
@@ -92,11 +92,14 @@ test: $(TEST_BIN) $(BUILD)/qmc $(BUILD)/tests/fsfault.so
 	QMC_BIN=$(BUILD)/qmc ./tests/run-tests.sh $(TEST_BIN)
 
 # STREAM-like bandwidth probe: built for this CPU, outside the library.
-bench-tools: $(BUILD)/bench/membw $(BUILD)/bench/noise_inject_speed
+bench-tools: $(BUILD)/bench/membw $(BUILD)/bench/noise_inject_speed $(BUILD)/bench/qdot_speed
 $(BUILD)/bench/membw: bench/membw.c
 	@mkdir -p $(@D)
 	$(CC) -O3 -march=native -fopenmp -o $@ $<
 $(BUILD)/bench/noise_inject_speed: bench/noise_inject_speed.c $(BUILD)/libqmc.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libqmc.a $(LDLIBS)
+$(BUILD)/bench/qdot_speed: bench/qdot_speed.c $(BUILD)/libqmc.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libqmc.a $(LDLIBS)
 

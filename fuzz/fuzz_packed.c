@@ -58,6 +58,9 @@ static void dot_all_rows(const qmc_qtensor *q) {
     for (int64_t c = 0; c < cols; c++) x[c] = (float)((c * 37) % 17 - 8) * 0.125f;
     qmc_qt_dot_in in = {.x = x, .xi = xi};
     qmc_qt_dot_prepare(q, &in);
+    /* the integer kernels multiply x rounded to 16 bits (x^): the reference takes the same x */
+    if (qmc_qt_dot_fused(q) && qmc_qt_dot_kind(q) != QMC_DOT_FLOAT)
+        for (int64_t c = 0; c < cols; c++) x[c] = qmc_qt_dot_xq(&in, cols, c);
     const int64_t starts[2] = {0, rows / 2};
     for (int k = 0; k < (rows > 1 ? 2 : 1); k++) {
         qmc_qt_dot_rows(q, starts[k], rows, &in, y);

@@ -170,13 +170,38 @@ static void test_decode_quantizer_output(void **state) {
     qmc_free(w);
 }
 
+/* The x the fused kernel multiplied: x itself, or for the integer kernels x^
+ * (qmc_qt_dot_xq), checked here against its definition: with the float step
+ * s_b = max |x| over the block of 256 columns / 32767, x^_c / s_b is an
+ * integer (to the float rounding of x^) of at most 32767 in magnitude, and
+ * |x^_c - x_c| <= s_b / 2. */
+static void x_used(const qmc_qtensor *q, const qmc_qt_dot_in *in, float *xu) {
+    const int64_t cols = q->cols;
+    if (!qmc_qt_dot_fused(q) || qmc_qt_dot_kind(q) == QMC_DOT_FLOAT) {
+        memcpy(xu, in->x, (size_t)cols * 4);
+        return;
+    }
+    for (int64_t c0 = 0; c0 < cols; c0 += 256) {
+        double mx = 0;
+        for (int64_t c = c0; c < c0 + 256 && c < cols; c++) mx = fmax(mx, fabs((double)in->x[c]));
+        const double s = (float)mx / 32767.0f;   /* the step as a float */
+        for (int64_t c = c0; c < c0 + 256 && c < cols; c++) {
+            xu[c] = qmc_qt_dot_xq(in, cols, c);
+            const double X = xu[c] / s;
+            if (!(fabs(X - nearbyint(X)) <= 2.4e-7 * fabs(X) + 1e-6 && fabs(X) <= 32767.01 && fabs(xu[c] - in->x[c]) <= s / 2 * (1 + 1e-6)))
+                fail_msg("x^ at column %lld of %lld: %.9g for x = %.9g (block max %.9g, X %.6f)", (long long)c,
+                         (long long)cols, (double)xu[c], (double)in->x[c], mx, X);
+        }
+    }
+}
+
 /* The fused decode + dot of single-token decoding against the reference
- * (decode, then a double-precision sum): within 1e-5 of sum |w x|. */
+ * (decode, then a double-precision sum) of the x it multiplied: within
+ * 1e-5 of sum |w x|. */
 static void check_dot(const qmc_qtensor *q) {
-    float *x = malloc((size_t)q->cols * 4), *a = malloc((size_t)q->rows * 4), *b = malloc((size_t)q->rows * 4);
-    float *row = malloc((size_t)q->cols * 4);
-    for (int64_t c = 0; c < q->cols; c++) x[c] = (float)qmc_rand_normal(77, (uint64_t)c);
-    qmc_qt_dot_rows_ref(q, 0, q->rows, x, a);
+    float *x = malloc((size_t)q->cols * 4), *xu = malloc((size_t)q->cols * 4), *a = malloc((size_t)q->rows * 4);
+    float *b = malloc((size_t)q->rows * 4), *row = malloc((size_t)q->cols * 4);
+    for (int64_t c = 0; c < q->cols; c++) x[c] = (float)qmc_rand_normal(77, (uint64_t)c) * (c % 300 < 150 ? 1.0f : 1e-3f);
     /* any sub-range of rows gives the same values */
     int64_t mid = q->rows / 2;
     float *xi = malloc((size_t)qmc_qt_dot_xi_len(q->cols) * 4);
@@ -184,24 +209,61 @@ static void check_dot(const qmc_qtensor *q) {
     qmc_qt_dot_prepare(q, &in);
     qmc_qt_dot_rows(q, 0, mid, &in, b);
     qmc_qt_dot_rows(q, mid, q->rows, &in, b + mid);
+    x_used(q, &in, xu);
+    qmc_qt_dot_rows_ref(q, 0, q->rows, xu, a);
     free(xi);
     for (int64_t r = 0; r < q->rows; r++) {
         qmc_qt_decode_row_ref(q, r, row);
         double mag = 0;
-        for (int64_t c = 0; c < q->cols; c++) mag += fabs((double)row[c] * x[c]);
+        for (int64_t c = 0; c < q->cols; c++) mag += fabs((double)row[c] * xu[c]);
         if (!(fabs((double)a[r] - b[r]) <= 1e-5 * mag + 1e-30))
             fail_msg("fused dot differs at row %lld of %lldx%lld (bits %d/%d elem %d asym %d group %d nout %lld): %g vs %g (sum|wx| %g)",
                      (long long)r, (long long)q->rows, (long long)q->cols, q->in.bits, q->out.bits, q->in.elem,
                      q->in.asym, q->in.group, (long long)q->n_out, (double)a[r], (double)b[r], mag);
     }
     free(x);
+    free(xu);
     free(a);
     free(b);
     free(row);
 }
 
+/* x the integer kernels cannot round: a zero block and one below 1e-30 read
+ * as zeros (product exactly 0), inf or NaN anywhere gives a non-finite product. */
+static void test_fused_dot_special_x(void **state) {
+    qmc_qtensor *q = random_planes(3, 300, (qmc_plane_fmt){3, QMC_ELEM_INT, 1, 0}, (qmc_plane_fmt){5, QMC_ELEM_INT, 1, 0},
+                                   0.3, 901);
+    if (!qmc_qt_dot_fused(q)) {
+        qmc_qt_free(q);
+        skip();
+    }
+    assert_int_equal(qmc_qt_dot_kind(q), QMC_DOT_INT);
+    float x[300], y[3], xi[1024];
+    assert_true(qmc_qt_dot_xi_len(300) <= 1024);
+    qmc_qt_dot_in in = {x, xi, 0.0f};
+    const float fill[4] = {0.0f, 1e-31f, INFINITY, NAN};
+    for (int k = 0; k < 4; k++) {
+        for (int c = 0; c < 300; c++) x[c] = fill[k];
+        qmc_qt_dot_prepare(q, &in);
+        qmc_qt_dot_rows(q, 0, 3, &in, y);
+        for (int r = 0; r < 3; r++) {
+            if (k < 2) assert_true(y[r] == 0.0f);
+            else assert_false(isfinite(y[r]));
+        }
+        if (k < 2) assert_true(qmc_qt_dot_xq(&in, 300, 7) == 0.0f);
+    }
+    /* one NaN in the second block only: the first block's x still reads normally */
+    for (int c = 0; c < 300; c++) x[c] = 1.0f;
+    x[280] = NAN;
+    qmc_qt_dot_prepare(q, &in);
+    qmc_qt_dot_rows(q, 0, 3, &in, y);
+    assert_true(qmc_qt_dot_xq(&in, 300, 3) == 1.0f);
+    assert_false(isfinite(y[0]));
+    qmc_qt_free(q);
+}
+
 static void test_fused_dot(void **state) {
-    const int64_t colss[] = {1, 7, 16, 63, 64, 65, 100, 128, 130, 172, 257};
+    const int64_t colss[] = {1, 7, 16, 63, 64, 65, 100, 128, 130, 172, 257, 512, 520, 1000};
     uint64_t seed = 500;
     for (size_t ci = 0; ci < QMC_ARRAY_LEN(colss); ci++) {
         const int64_t cols = colss[ci], rows = 5;
@@ -327,6 +389,7 @@ int main(void) {
         cmocka_unit_test(test_decode_random_planes),
         cmocka_unit_test(test_decode_quantizer_output),
         cmocka_unit_test(test_fused_dot),
+        cmocka_unit_test(test_fused_dot_special_x),
         cmocka_unit_test(test_fit_sums_simd_equal_scalar),
         cmocka_unit_test(test_scalar_forced_quantizer_identical),
         cmocka_unit_test(test_engine_packed_vs_dequantized),

@@ -291,8 +291,10 @@ static void expect_tokens(const qmc_model *m, const qmc_task_set *t, const qmc_t
 }
 
 /* exact: F32 weights, whose kernels are batch-invariant.  Packed weights decode a single token
- * with the fused decode + dot kernel (engine/qdecode.h), whose summation order differs from the
- * batched kernel's, so prefix reuse agrees with the from-scratch run to float rounding only. */
+ * with the fused decode + dot kernels (engine/qdecode.h), which read x rounded to 16 bits per
+ * block of 256 columns (relative error <= 2^-16 of the block's largest |x|) and sum in another
+ * order than the batched kernel, so prefix reuse agrees with the from-scratch run to 2e-5
+ * (measured: at most 1.6e-6 here). */
 static void check_against_scratch(const qmc_model *m, qmc_task_kind kind, int n_ex, int max_ctx, bool bos,
                                   bool exact) {
     qmc_task_set *t = random_tasks(kind, n_ex, 11 + (uint64_t)kind);
@@ -331,7 +333,7 @@ static void check_against_scratch(const qmc_model *m, qmc_task_kind kind, int n_
         /* the engine's per-token results do not depend on batching (tests/test_engine.c),
          * so prefix reuse is bit-identical (F32) to the from-scratch run with the engine's
          * log-softmax, and close to an independent one */
-        const bool same = exact ? ll_engine == s1[k].ll : fabs(ll_engine - s1[k].ll) <= 1e-6 * (1 + fabs(ll));
+        const bool same = exact ? ll_engine == s1[k].ll : fabs(ll_engine - s1[k].ll) <= 2e-5 * (1 + fabs(ll));
         if (!same || fabs(ll - ll_engine) > 1e-9 * (1 + fabs(ll)) || greedy != s1[k].greedy)
             fail_msg("request %lld: from scratch %.12f (greedy %d), with prefix reuse %.12f (greedy %d)", (long long)k,
                      ll_engine, greedy, s1[k].ll, s1[k].greedy);

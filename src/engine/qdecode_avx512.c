@@ -1,6 +1,6 @@
-/* qdecode_avx512.c — packed rows with AVX-512 (F/BW/VL/VBMI/VBMI2; entered
- * only after qmc_cpu_has_avx512()): the bit-exact row decoder and the fused
- * decode + dot product of single-token decoding.
+/* qdecode_avx512.c — packed rows with AVX-512 (F/BW/VL/VBMI/VBMI2/VNNI;
+ * entered only after qmc_cpu_has_avx512()): the bit-exact row decoder and the
+ * fused decode + dot products of single-token decoding.
  *
  * 64 columns at a time:
  *   unpack   64 codes of b bits from a stream at any bit position: one 64-byte
@@ -10,15 +10,16 @@
  *   merge    with the 64 outlier-mask bits k, vpexpandb puts the first
  *            popcount(~k) inlier codes into the lanes of ~k and the first
  *            popcount(k) outlier codes into the lanes of k (VBMI2);
- *   values   16 lanes at a time.  Narrow codes (inliers <= 4 bits, outliers
- *            <= 5 bits, the QMC defaults) look their values up in per-row
- *            tables (vpermps / vpermi2ps) holding exactly the reference's
- *            d * (q - z) or fmaf(d, q, m); wider codes convert, fma(q - Z, D, M)
- *            as in qdecode_avx2.c; MXFP4 looks up x * fp4[q].
- * The fused dot multiplies the 16 values by x and accumulates (4 independent
- * accumulators); planes without outliers skip the values and scale the sums
- * of q * x once per row.  The QMC layout has its own loop (dot_rows_qmc:
- * interleaved columns, raw codes, see there). */
+ *   values   (the row decoder) 16 lanes at a time.  Narrow codes (inliers <=
+ *            4 bits, outliers <= 5 bits, the QMC defaults) look their values
+ *            up in per-row tables (vpermps / vpermi2ps) holding exactly the
+ *            reference's d * (q - z) or fmaf(d, q, m); wider codes convert,
+ *            fma(q - Z, D, M) as in qdecode_avx2.c; MXFP4 looks up x * fp4[q].
+ * The fused dot products of planes up to 7 bits (QMC, RTN) and of the 8-bit
+ * embedding / head never make values: they sum codes times x rounded to
+ * 16-bit integers with vpdpbusd (VNNI) and scale the sums once per row (see
+ * "integer products" below).  Other per-channel layouts multiply the values
+ * of 16 lanes by x (4 independent accumulators). */
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -48,8 +49,7 @@ static void unpacker_init(unpacker *u, int b) {
 
 /* 64 codes from bit position pos of a stream of `size` bytes, each byte
  * holding its code in the low b bits and the following stream bits above
- * ("raw": for lookups that read only the low bits of their index, from
- * tables repeating every 2^b entries).  One 64-byte load; `checked` masks
+ * ("raw": the caller keeps the low b bits).  One 64-byte load; `checked` masks
  * it near the end of the stream (which carries only QMC_BITS_PAD spare
  * bytes). */
 static inline __m512i unpack64_raw(const unpacker *u, const uint8_t *stream, size_t size, int64_t pos, bool checked) {
@@ -276,126 +276,212 @@ INLINE void dot_rows(const qmc_qtensor *q, const layout *L, int64_t r0, int64_t 
     for (int64_t r = r0; r < r1; r++) y[r - r0] = dot_row(q, L, r, x, xsum, tables, outliers, asym);
 }
 
-/* The QMC layout (value tables, outliers, per-channel scales).  Columns are
- * taken interleaved: lane i of quarter J of a 64-column chunk is column
- * 4i + J, so quarter J's codes are byte J of each dword of the merged codes —
- * one dword shift instead of widening shuffles (vpermps/vpermi2ps ignore
- * the index bits above 4) — and x comes pre-permuted the same way (xi).
- * Per 16 lanes: look up the outlier value (vpermi2ps), overwrite the inlier
- * lanes from the inlier table (masked vpermps), one FMA with x. */
-#define NIB 0x1111111111111111ull
+/* ---- integer products for per-channel integer planes ---------------------------
+ * The planes' codes are small unsigned integers, so a row's product is, per
+ * plane, an integer sum of codes times x, scaled once per row:
+ *   row . x = d_in * S_in + d_out * S_out + (offsets) * (sums of x over the
+ *             inlier / outlier positions),
+ * with S_p = sum over the plane's positions of q_c * x_c.  x is read as
+ * 16-bit integers (qmc_qt_dot_xq, rounded once per input vector), so each
+ * S_p is computed exactly in 32-bit integers by VNNI: X = 256 * hi + lo with
+ * hi signed and lo unsigned bytes, and vpdpbusd (unsigned x signed bytes, 4
+ * products per 32-bit lane) takes codes x hi and lo x codes.  Per 64 columns:
+ * unpack both planes, vpexpandb each into its lanes (zeros elsewhere), six
+ * vpdpbusd (inliers, outliers, and the outlier indicator for the sums of x).
+ * The integer sums of each block of QMC_XQ_BLOCK columns are converted and
+ * scaled by the block's step s_b. */
 
-/* One plane's value table for codes iota (16 of them) — the reference's
- * d * (q - z) or fmaf(d, q, m) — from the F16 scale (and offset). */
-static inline __m512 table_f16(const uint8_t *scale, const uint8_t *min, int64_t i, bool asym, int z, __m512 iota) {
-    uint16_t h;
-    memcpy(&h, scale + 2 * i, 2);
-    const __m512 d = _mm512_set1_ps(_cvtsh_ss(h));
-    if (!asym) return _mm512_mul_ps(d, _mm512_sub_ps(iota, _mm512_set1_ps((float)z)));
-    memcpy(&h, min + 2 * i, 2);
-    return _mm512_fmadd_ps(d, iota, _mm512_set1_ps(_cvtsh_ss(h)));
+/* The view of x built by qmc_qt_dot_prepare (see qmc_qt_dot_xq in qdecode.h). */
+typedef struct {
+    int8_t *hi;        /* [cols rounded up to 64] high bytes of X (zero past cols) */
+    uint8_t *lo;       /* [same] low bytes */
+    float *step;       /* [nb] s_b */
+    int32_t *hsum;     /* [nb][16] per vpdpbusd lane: 128 * (sum of the block's hi bytes in that lane) */
+    float *sum;        /* [1] sum of all s_b * X_c (the x the kernels see) */
+    int64_t nb;
+} xq_view;
+
+static void xq_view_of(const qmc_qt_dot_in *in, int64_t cols, xq_view *v) {
+    const int64_t cp = (cols + 63) & ~(int64_t)63;
+    uint8_t *b = (uint8_t *)in->xi;
+    v->nb = (cols + QMC_XQ_BLOCK - 1) / QMC_XQ_BLOCK;
+    v->hi = (int8_t *)b;
+    v->lo = b + cp;
+    v->hsum = (int32_t *)(void *)(b + 2 * cp);
+    v->step = (float *)(void *)(v->hsum + 16 * v->nb);
+    v->sum = v->step + v->nb;
 }
 
-/* The chunk loop of dot_rows_qmc; `tail` masks the last, partial chunk. */
-#define QMC_CHUNK(tail, checked)                                                                            \
+/* x rounded per block: X_c = round(x_c / s_b), s_b = max|x_b| / 32767. */
+static void xq_prepare(const qmc_qt_dot_in *in, int64_t cols) {
+    xq_view V;
+    xq_view_of(in, cols, &V);
+    const float *x = in->x;
+    const __m512i lim = _mm512_set1_epi32(32767), k128 = _mm512_set1_epi8((char)128);
+    double total = 0;
+    for (int64_t b = 0; b < V.nb; b++) {
+        const int64_t c0 = b * QMC_XQ_BLOCK, c1 = QMC_MIN(cols, c0 + QMC_XQ_BLOCK);
+        __m512 mx = _mm512_setzero_ps();
+        __mmask16 nan = 0;
+        for (int64_t c = c0; c < c1; c += 16) {
+            const __m512 xv = _mm512_maskz_loadu_ps((__mmask16)valid64(c1 - c), x + c);
+            mx = _mm512_max_ps(mx, _mm512_abs_ps(xv));
+            nan |= _mm512_cmp_ps_mask(xv, xv, _CMP_UNORD_Q);
+        }
+        const float m = nan ? NAN : _mm512_reduce_max_ps(mx);
+        /* a block below 1e-30 reads as zeros (the inverse of its step would overflow); inf or NaN in x
+         * gives a non-finite step, so the product is not finite either */
+        const bool zero = m < 1e-30f;
+        V.step[b] = zero ? 0.0f : m / 32767.0f;
+        const __m512 inv = _mm512_set1_ps(zero || !(m < INFINITY) ? 0.0f : 32767.0f / m);
+        __m512i hs = _mm512_setzero_si512(), xs = _mm512_setzero_si512();
+        for (int64_t c = c0; c < ((c1 + 63) & ~(int64_t)63); c += 16) {   /* up to the chunk's end: zeros past cols */
+            const __mmask16 v = (__mmask16)(c < c1 ? valid64(c1 - c) : 0);
+            __m512i X = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(v, x + c), inv));
+            X = _mm512_max_epi32(_mm512_min_epi32(X, lim), _mm512_sub_epi32(_mm512_setzero_si512(), lim));
+            xs = _mm512_add_epi32(xs, X);
+            _mm_storeu_si128((__m128i *)(V.hi + c), _mm512_cvtepi32_epi8(_mm512_srai_epi32(X, 8)));
+            _mm_storeu_si128((__m128i *)(V.lo + c), _mm512_cvtepi32_epi8(X));
+        }
+        total += (double)V.step[b] * (double)_mm512_reduce_add_epi32(xs);
+        for (int64_t c = c0; c < c1; c += 64)
+            hs = _mm512_dpbusd_epi32(hs, k128, _mm512_loadu_si512(V.hi + c));
+        _mm512_storeu_si512(V.hsum + 16 * b, hs);
+    }
+    *V.sum = (float)total;
+}
+
+float qmc_qt_dot_xq(const qmc_qt_dot_in *in, int64_t cols, int64_t c) {
+    xq_view V;
+    xq_view_of(in, cols, &V);
+    return V.step[c / QMC_XQ_BLOCK] * (float)(256 * (int)V.hi[c] + (int)V.lo[c]);
+}
+
+#define DPBUSD _mm512_dpbusd_epi32
+
+/* 256 * hi + lo of one block's 32-bit lane sums, times the block's step, added to acc. */
+static inline __m512 xq_flush(__m512 acc, __m512i hi, __m512i lo, float step) {
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_slli_epi32(hi, 8), lo)), _mm512_set1_ps(step),
+                           acc);
+}
+
+/* One chunk of 64 columns of dot_rows_int; `tail` masks the row's last, partial chunk. */
+#define INT_CHUNK(tail, checked)                                                                            \
     do {                                                                                                    \
         const uint64_t valid = tail ? valid64(cols - c) : ~0ull;                                            \
-        uint64_t kraw;                                                                                      \
-        if (byte_aligned) memcpy(&kraw, mask + ((mpos + c) >> 3), 8);                                       \
-        else kraw = mask64(mask, mpos + c);                                                                 \
-        const uint64_t k = kraw & valid, nk = ~k & valid;                                                   \
+        uint64_t k = 0;                                                                                     \
+        if (outliers) {                                                                                     \
+            if (byte_aligned) memcpy(&k, mask + ((mpos + c) >> 3), 8);                                      \
+            else k = mask64(mask, mpos + c);                                                                \
+            k &= valid;                                                                                     \
+        }                                                                                                   \
+        const uint64_t nk = ~k & valid;                                                                     \
         const int64_t no = __builtin_popcountll(k);                                                         \
-        _mm_prefetch((const char *)(inb + (pin >> 3) + 2048), _MM_HINT_T0);  /* streams from DRAM */        \
-        _mm_prefetch((const char *)(outb + (pout >> 3) + 1024), _MM_HINT_T0);                               \
-        const __m512i ci = unpack64_raw(ui, inb, in_bytes, pin, checked);                                   \
-        const __m512i co = unpack64_raw(uo, outb, out_bytes, pout, checked);                                \
+        _mm_prefetch((const char *)(inb + (pin >> 3) + 2048), _MM_HINT_T0); /* streams from DRAM */         \
+        const __m512i ie = _mm512_maskz_expand_epi8(                                                        \
+            nk, _mm512_and_si512(unpack64_raw(ui, inb, in_bytes, pin, checked), ui->keep));                 \
         pin += bi * (tail ? __builtin_popcountll(nk) : 64 - no);                                            \
-        pout += bo * no;                                                                                    \
-        const __m512i m = _mm512_mask_expand_epi8(_mm512_maskz_expand_epi8(nk, ci), k, co);                 \
-        QMC_Q(0, a0, tail);                                                                                       \
-        QMC_Q(1, a1, tail);                                                                                       \
-        QMC_Q(2, a2, tail);                                                                                       \
-        QMC_Q(3, a3, tail);                                                                                       \
-    } while (0)
-#define QMC_Q(J, A, TAIL)                                                                                       \
-    do {                                                                                                    \
-        const __m512i idx = J ? _mm512_srli_epi32(m, 8 * J) : m;                                            \
-        __m512 v = _mm512_permutex2var_ps(tlo, idx, thi);                                                   \
-        v = _mm512_mask_permutexvar_ps(v, (__mmask16)_pext_u64(nk, NIB << J), idx, tin);                    \
-        if (TAIL) v = _mm512_maskz_mov_ps((__mmask16)_pext_u64(valid, NIB << J), v); /* past the end: 0 */ \
-        A = _mm512_fmadd_ps(v, _mm512_loadu_ps(xi + c + 16 * J), A);                                        \
+        const __m512i xh = _mm512_loadu_si512(V.hi + c), xl = _mm512_loadu_si512(V.lo + c);                 \
+        ih = DPBUSD(ih, ie, xh);                                                                            \
+        il = DPBUSD(il, xl, ie);                                                                            \
+        if (outliers) {                                                                                     \
+            _mm_prefetch((const char *)(outb + (pout >> 3) + 1024), _MM_HINT_T0);                           \
+            const __m512i oe = _mm512_maskz_expand_epi8(                                                    \
+                k, _mm512_and_si512(unpack64_raw(uo, outb, out_bytes, pout, checked), uo->keep));           \
+            const __m512i ne = _mm512_maskz_mov_epi8(k, ones);                                              \
+            pout += bo * no;                                                                                \
+            oh = DPBUSD(oh, oe, xh);                                                                        \
+            ol = DPBUSD(ol, xl, oe);                                                                        \
+            nh = DPBUSD(nh, ne, xh);                                                                        \
+            nl = DPBUSD(nl, xl, ne);                                                                        \
+        }                                                                                                   \
     } while (0)
 
-static void dot_rows_qmc(const qmc_qtensor *q, const layout *L, int64_t r0, int64_t r1, const float *xi, float *y) {
+/* Per-channel integer planes of at most 7 bits (codes fit a signed byte). */
+INLINE void dot_rows_int(const qmc_qtensor *q, const layout *L, int64_t r0, int64_t r1, const qmc_qt_dot_in *in,
+                         float *y, bool outliers) {
     const int64_t cols = q->cols, full = cols & ~(int64_t)63, bi = L->ui.b, bo = L->uo.b;
     const unpacker *ui = &L->ui, *uo = &L->uo;
     const uint8_t *inb = q->in_codes, *outb = q->out_codes, *mask = q->mask;
     const size_t in_bytes = q->in_codes_bytes, out_bytes = q->out_codes_bytes;
-    const bool asym = L->asym, byte_aligned = cols % 8 == 0;   /* every row's mask starts on a byte */
-    const int zi = 1 << (q->in.bits - 1), zo = 1 << (q->out.bits - 1);
-    /* the codes keep the neighbouring bits above them (no AND after the unpack): the lookups read
-     * index bits 0..3 (inliers) and 0..4 (outliers), so the tables repeat every 2^b entries */
-    float iin[16], iout[32];
-    for (int i = 0; i < 32; i++) {
-        if (i < 16) iin[i] = (float)(i & ((1 << bi) - 1));
-        iout[i] = (float)(i & ((1 << bo) - 1));
-    }
-    const __m512 iota_in = _mm512_loadu_ps(iin), iota0 = _mm512_loadu_ps(iout), iota1 = _mm512_loadu_ps(iout + 16);
+    const bool byte_aligned = cols % 8 == 0, asym = L->asym;
+    const float zi = asym ? 0.0f : (float)(1 << (q->in.bits - 1));
+    const float zo = asym || !outliers ? 0.0f : (float)(1 << (q->out.bits - 1));
+    const __m512i ones = _mm512_set1_epi8(1);
+    xq_view V;
+    xq_view_of(in, cols, &V);
     for (int64_t r = r0; r < r1; r++) {
-        const int64_t mpos = r * cols;
-        const __m512 tin = table_f16(q->in_scale, q->in_min, r, asym, zi, iota_in);
-        const __m512 tlo = table_f16(q->out_scale, q->out_min, r, asym, zo, iota0);
-        const __m512 thi = table_f16(q->out_scale, q->out_min, r, asym, zo, iota1);
-        int64_t pin = q->row_in[r] * bi, pout = (mpos - q->row_in[r]) * bo, c = 0;
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        const int64_t mpos = r * cols, rin = q->row_in[r], rin1 = q->row_in[r + 1];
+        int64_t pin = rin * bi, pout = (mpos - rin) * bo, c = 0;
+        __m512 ai = _mm512_setzero_ps(), ao = ai, an = ai;   /* sums of q x over inliers, outliers; of x over outliers */
+        __m512i ih = _mm512_setzero_si512(), il = ih, oh = ih, ol = ih, nh = ih, nl = ih;
         /* rows whose codes end 64 bytes before their streams do need no bounds checks */
-        const bool unchecked = (q->row_in[r + 1] * bi >> 3) + 64 <= (int64_t)in_bytes &&
-                               ((mpos + cols - q->row_in[r + 1]) * bo >> 3) + 64 <= (int64_t)out_bytes;
+        const bool unchecked = (rin1 * bi >> 3) + 64 <= (int64_t)in_bytes &&
+                               (!outliers || ((mpos + cols - rin1) * bo >> 3) + 64 <= (int64_t)out_bytes);
+#define FLUSH(b)                                                                                            \
+    do {                                                                                                    \
+        ai = xq_flush(ai, ih, il, V.step[b]);                                                               \
+        if (outliers) {                                                                                     \
+            ao = xq_flush(ao, oh, ol, V.step[b]);                                                           \
+            an = xq_flush(an, nh, nl, V.step[b]);                                                           \
+        }                                                                                                   \
+        ih = il = oh = ol = nh = nl = _mm512_setzero_si512();                                               \
+    } while (0)
+        /* one loop over the chunks, the block's sums flushed after its last one (a loop per block is slower) */
         if (unchecked)
-            for (; c < full; c += 64) QMC_CHUNK(false, false);
+            for (; c < full;) {
+                INT_CHUNK(false, false);
+                c += 64;
+                if (c % QMC_XQ_BLOCK == 0) FLUSH(c / QMC_XQ_BLOCK - 1);
+            }
         else
-            for (; c < full; c += 64) QMC_CHUNK(false, true);
-        if (c < cols) QMC_CHUNK(true, true);
-        y[r - r0] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+            for (; c < full;) {
+                INT_CHUNK(false, true);
+                c += 64;
+                if (c % QMC_XQ_BLOCK == 0) FLUSH(c / QMC_XQ_BLOCK - 1);
+            }
+        if (c < cols) INT_CHUNK(true, true);
+        if (cols % QMC_XQ_BLOCK) FLUSH(V.nb - 1);
+#undef FLUSH
+        const float si = _mm512_reduce_add_ps(ai), so = _mm512_reduce_add_ps(ao), sn = _mm512_reduce_add_ps(an);
+        const float sx = *V.sum;
+        /* the inliers' x-sum is sx - sn: asymmetric planes add offset * x-sum, symmetric ones subtract
+         * d * z * x-sum; a plane with no position in the row adds nothing (its scale may be anything) */
+        float yr = 0.0f;
+        if (rin1 > rin) {
+            const float di = f16(q->in_scale, r);
+            yr = asym ? di * si + f16(q->in_min, r) * (sx - sn) : di * (si - zi * (sx - sn));
+        }
+        if (outliers && rin1 - rin < cols) {
+            const float dout = f16(q->out_scale, r);
+            yr += asym ? dout * so + f16(q->out_min, r) * sn : dout * (so - zo * sn);
+        }
+        y[r - r0] = yr;
     }
 }
-#undef QMC_Q
-#undef QMC_CHUNK
+#undef INT_CHUNK
 
 /* Symmetric 8-bit rows without outliers (the default embedding / head
- * format): codes are whole bytes, q - 128 is the byte with its top bit
- * flipped, read as signed; sum (q - z) x, times the row's scale. */
-static float dot_row_u8(const qmc_qtensor *q, int64_t r, const float *x) {
+ * format): codes are whole bytes; sum (q - 128) X = 256 (sum q hi - 128 sum hi)
+ * + sum lo (q - 128), the last with q - 128 as a signed byte (top bit flipped). */
+static float dot_row_u8(const qmc_qtensor *q, int64_t r, const xq_view *V) {
     const int64_t cols = q->cols;
     const uint8_t *codes = q->in_codes + q->row_in[r];
-    const __m128i flip = _mm_set1_epi8((char)0x80);
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512 acc = _mm512_setzero_ps();
     int64_t c = 0;
-#define W16(J) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(codes + c + 16 * J)), flip)))
-    for (; c + 64 <= cols; c += 64) {
-        _mm_prefetch((const char *)(codes + c + 4096), _MM_HINT_T0);   /* a row ahead: the head streams from DRAM */
-        a0 = _mm512_fmadd_ps(W16(0), _mm512_loadu_ps(x + c), a0);
-        a1 = _mm512_fmadd_ps(W16(1), _mm512_loadu_ps(x + c + 16), a1);
-        a2 = _mm512_fmadd_ps(W16(2), _mm512_loadu_ps(x + c + 32), a2);
-        a3 = _mm512_fmadd_ps(W16(3), _mm512_loadu_ps(x + c + 48), a3);
+    for (int64_t b = 0; b < V->nb; b++) {
+        const int64_t end = QMC_MIN(cols, c + QMC_XQ_BLOCK);
+        __m512i hi = _mm512_setzero_si512(), lo = hi;
+        for (; c < end; c += 64) {
+            _mm_prefetch((const char *)(codes + c + 4096), _MM_HINT_T0);   /* a row ahead: the head streams from DRAM */
+            const __m512i w = _mm512_maskz_loadu_epi8(valid64(end - c), codes + c);
+            hi = DPBUSD(hi, w, _mm512_loadu_si512(V->hi + c));
+            lo = DPBUSD(lo, _mm512_loadu_si512(V->lo + c), _mm512_xor_si512(w, flip));
+        }
+        acc = xq_flush(acc, _mm512_sub_epi32(hi, _mm512_loadu_si512(V->hsum + 16 * b)), lo, V->step[b]);
     }
-#undef W16
-    for (; c < cols; c += 16) {
-        const __mmask16 v = (__mmask16)valid64(cols - c);
-        const __m128i b = _mm_xor_si128(_mm_maskz_loadu_epi8(v, codes + c), flip);
-        a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_maskz_cvtepi8_epi32(v, b)), _mm512_maskz_loadu_ps(v, x + c), a0);
-    }
-    return f16(q->in_scale, r) * _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-}
-
-/* x in the interleaved column order of dot_row_qmc (zeros past the end). */
-static void interleave_x(const float *x, int64_t cols, float *xi) {
-    for (int64_t c = 0; c < cols; c += 64)
-        for (int j = 0; j < 4; j++)
-            for (int i = 0; i < 16; i++) {
-                int64_t col = c + 4 * i + j;
-                xi[c + 16 * j + i] = col < cols ? x[col] : 0.0f;
-            }
+    return f16(q->in_scale, r) * _mm512_reduce_add_ps(acc);
 }
 
 void qmc_qt_dot_prepare_avx512(const qmc_qtensor *q, qmc_qt_dot_in *in) {
@@ -403,23 +489,35 @@ void qmc_qt_dot_prepare_avx512(const qmc_qtensor *q, qmc_qt_dot_in *in) {
     layout_init(q, &L);
     const int64_t cols = q->cols;
     in->xsum = 0.0f;
+    if (qmc_qt_dot_kind(q) != QMC_DOT_FLOAT) {
+        xq_prepare(in, cols);
+        return;
+    }
     if (L.asym) {
         __m512 s = _mm512_setzero_ps();
         for (int64_t c = 0; c < cols; c += 16)
             s = _mm512_add_ps(s, _mm512_maskz_loadu_ps((__mmask16)valid64(cols - c), in->x + c));
         in->xsum = _mm512_reduce_add_ps(s);
     }
-    if (L.tables && L.outliers) interleave_x(in->x, cols, in->xi);
 }
 
 void qmc_qt_dot_rows_avx512(const qmc_qtensor *q, int64_t r0, int64_t r1, const qmc_qt_dot_in *in, float *y) {
     layout L;
     layout_init(q, &L);
     const float *x = in->x;
-    /* the common layouts get their own code; the rest the generic one */
-    if (L.tables && L.outliers) dot_rows_qmc(q, &L, r0, r1, in->xi, y);
-    else if (!L.outliers && !L.asym && q->in.bits == 8 && q->in.elem == QMC_ELEM_INT)
-        for (int64_t r = r0; r < r1; r++) y[r - r0] = dot_row_u8(q, r, x);
-    else if (!L.tables && !L.outliers && !L.asym) dot_rows(q, &L, r0, r1, x, in->xsum, y, false, false, false);
-    else dot_rows(q, &L, r0, r1, x, in->xsum, y, L.tables, L.outliers, L.asym);
+    switch (qmc_qt_dot_kind(q)) {
+    case QMC_DOT_INT:
+        if (L.outliers) dot_rows_int(q, &L, r0, r1, in, y, true);
+        else dot_rows_int(q, &L, r0, r1, in, y, false);
+        break;
+    case QMC_DOT_U8: {
+        xq_view V;
+        xq_view_of(in, q->cols, &V);
+        for (int64_t r = r0; r < r1; r++) y[r - r0] = dot_row_u8(q, r, &V);
+        break;
+    }
+    case QMC_DOT_FLOAT:   /* an 8-bit plane beside another plane or an offset: rare, never value tables */
+        dot_rows(q, &L, r0, r1, x, in->xsum, y, false, L.outliers, L.asym);
+        break;
+    }
 }

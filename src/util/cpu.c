@@ -20,7 +20,7 @@ static int detect(void) {
             s |= 1;
         if ((s & 1) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
-            __builtin_cpu_supports("avx512vbmi2"))
+            __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512vnni"))
             s |= 2;
 #endif
     }

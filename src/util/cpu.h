@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 bool qmc_cpu_has_avx2(void);    /* AVX2 + FMA + F16C + BMI2 */
-bool qmc_cpu_has_avx512(void);  /* AVX-512 F/BW/VL/VBMI/VBMI2 */
+bool qmc_cpu_has_avx512(void);  /* AVX-512 F/BW/VL/VBMI/VBMI2/VNNI */
 /* QMC_NO_SIMD=1 in the environment (or qmc_cpu_force_scalar) turns every SIMD
  * path off so the scalar reference kernels run. */
 void qmc_cpu_force_scalar(bool on);
