@@ -5,10 +5,12 @@
  * its rows are dotted with x again and again:
  *   cache   a matrix of ~0.5 MB of codes (fits L2: the kernel's own speed)
  *   stream  a matrix of ~64 MB+ (from DRAM: what decoding sees)
- * Usage: qdot_speed [METHOD [ROWS_STREAM [COLS]]]   METHOD: qmc (default) | rtn8 (the 8-bit head format)
- * Prints G weights/s and GB/s of planes read per case; --json not needed:
- * bench/quant_speed.sh runs the end-to-end figure. */
+ * Usage: qdot_speed [--json] [METHOD [ROWS_STREAM [COLS]]]
+ *   METHOD: qmc (default) | rtn8 (the 8-bit head format)
+ * Prints G weights/s and GB/s of planes read per case (--json: one JSON
+ * object per case).  bench/quant_speed.sh measures the end-to-end figure. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,8 @@ static qmc_tensor make(int64_t rows, int64_t cols, const char *method) {
     return d;
 }
 
+static bool json;
+
 static void run(const char *label, int64_t rows, int64_t cols, const char *method, double min_s) {
     qmc_tensor d = make(rows, cols, method);
     const qmc_qtensor *q = d.q;
@@ -65,9 +69,14 @@ static void run(const char *label, int64_t rows, int64_t cols, const char *metho
     } while ((t = qmc_now() - t0) < min_s);
     double chk = 0;
     for (int64_t r = 0; r < rows; r++) chk += y[r];
-    printf("%-7s %-5s %6lld x %5lld  %6.1f MB  %6.2f G weights/s  %6.2f GB/s  (checksum %.6g)\n", label, method,
-           (long long)rows, (long long)cols, sz.total / 1e6, (double)rows * cols * reps / t / 1e9,
-           (double)sz.total * reps / t / 1e9, chk);
+    const double gw = (double)rows * cols * reps / t / 1e9, gb = (double)sz.total * reps / t / 1e9;
+    if (json)
+        printf("{\"case\": \"%s\", \"method\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"plane_bytes\": %lld, "
+               "\"g_weights_per_s\": %.4f, \"gb_per_s\": %.4f, \"threads\": %d, \"checksum\": %.9g}\n",
+               label, method, (long long)rows, (long long)cols, (long long)sz.total, gw, gb, qmc_threads(), chk);
+    else
+        printf("%-7s %-5s %6lld x %5lld  %6.1f MB  %6.2f G weights/s  %6.2f GB/s  (checksum %.6g)\n", label, method,
+               (long long)rows, (long long)cols, sz.total / 1e6, gw, gb, chk);
     qmc_free(x);
     qmc_free(xi);
     qmc_free(y);
@@ -75,8 +84,21 @@ static void run(const char *label, int64_t rows, int64_t cols, const char *metho
 }
 
 int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "--json")) {
+        json = true;
+        argc--;
+        argv++;
+    }
     const char *method = argc > 1 ? argv[1] : "qmc";
     int64_t rows_stream = argc > 2 ? atoll(argv[2]) : 65536, cols = argc > 3 ? atoll(argv[3]) : 2048;
+    if (strcmp(method, "qmc") && strcmp(method, "rtn8")) {
+        fprintf(stderr, "qdot_speed: unknown method '%s' (qmc or rtn8)\n", method);
+        return 2;
+    }
+    if (rows_stream < 1 || cols < 1 || cols > (1 << 20) || rows_stream * cols > ((int64_t)1 << 32)) {
+        fprintf(stderr, "qdot_speed: rows %lld x cols %lld out of range\n", (long long)rows_stream, (long long)cols);
+        return 2;
+    }
     run("cache", 512 * 2048 / cols, cols, method, 2.0);
     run("stream", rows_stream, cols, method, 3.0);
     return 0;
