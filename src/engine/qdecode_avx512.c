@@ -47,22 +47,16 @@ static void unpacker_init(unpacker *u, int b) {
     u->keep = _mm512_set1_epi8((char)(b == 8 ? 0xff : (1 << b) - 1));
 }
 
-/* 64 codes from bit position pos of a stream of `size` bytes, each byte
- * holding its code in the low b bits and the following stream bits above
- * ("raw": the caller keeps the low b bits).  One 64-byte load; `checked` masks
- * it near the end of the stream (which carries only QMC_BITS_PAD spare
- * bytes). */
-static inline __m512i unpack64_raw(const unpacker *u, const uint8_t *stream, size_t size, int64_t pos, bool checked) {
+/* 64 codes of b bits from bit position pos of a stream of `size` bytes, one
+ * per byte.  One 64-byte load; `checked` masks it near the end of the
+ * stream (which carries only QMC_BITS_PAD spare bytes). */
+static inline __m512i unpack64(const unpacker *u, const uint8_t *stream, size_t size, int64_t pos, bool checked) {
     const int64_t at = pos >> 3, left = (int64_t)size - at;
     const __m512i src = !checked || left >= 64
                             ? _mm512_loadu_si512(stream + at)
                             : _mm512_maskz_loadu_epi8(left > 0 ? _bzhi_u64(~0ull, (unsigned)left) : 0, stream + at);
-    return _mm512_multishift_epi64_epi8(u->ctrl[pos & 7], _mm512_permutexvar_epi8(u->perm, src));
-}
-
-/* The same with only the code's b bits kept. */
-static inline __m512i unpack64(const unpacker *u, const uint8_t *stream, size_t size, int64_t pos) {
-    return _mm512_and_si512(unpack64_raw(u, stream, size, pos, true), u->keep);
+    return _mm512_and_si512(_mm512_multishift_epi64_epi8(u->ctrl[pos & 7], _mm512_permutexvar_epi8(u->perm, src)),
+                            u->keep);
 }
 
 /* 64 mask bits from bit position pos (the mask carries 8 padding bytes). */
@@ -118,12 +112,12 @@ static void layout_init(const qmc_qtensor *q, layout *L) {
 static inline __m512i chunk_codes(const qmc_qtensor *q, const layout *L, uint64_t k, int n_valid, int64_t *pin,
                                   int64_t *pout, __m512i zi, __m512i zo) {
     const int no = __builtin_popcountll(k);
-    __m512i m = unpack64(&L->ui, q->in_codes, q->in_codes_bytes, *pin);
+    __m512i m = unpack64(&L->ui, q->in_codes, q->in_codes_bytes, *pin, true);
     *pin += (int64_t)L->ui.b * (n_valid - no);
     const bool sub = !L->tables && !L->asym && !L->fp4;
     if (sub) m = _mm512_sub_epi8(m, zi);
     if (no) {
-        __m512i co = unpack64(&L->uo, q->out_codes, q->out_codes_bytes, *pout);
+        __m512i co = unpack64(&L->uo, q->out_codes, q->out_codes_bytes, *pout, true);
         *pout += (int64_t)L->uo.b * no;
         if (sub) co = _mm512_sub_epi8(co, zo);
         m = _mm512_mask_expand_epi8(_mm512_maskz_expand_epi8(~k, m), k, co);
@@ -378,16 +372,14 @@ static inline __m512 xq_flush(__m512 acc, __m512i hi, __m512i lo, float step) {
         const uint64_t nk = ~k & valid;                                                                     \
         const int64_t no = __builtin_popcountll(k);                                                         \
         _mm_prefetch((const char *)(inb + (pin >> 3) + 2048), _MM_HINT_T0); /* streams from DRAM */         \
-        const __m512i ie = _mm512_maskz_expand_epi8(                                                        \
-            nk, _mm512_and_si512(unpack64_raw(ui, inb, in_bytes, pin, checked), ui->keep));                 \
+        const __m512i ie = _mm512_maskz_expand_epi8(nk, unpack64(ui, inb, in_bytes, pin, checked));         \
         pin += bi * (tail ? __builtin_popcountll(nk) : 64 - no);                                            \
         const __m512i xh = _mm512_loadu_si512(V.hi + c), xl = _mm512_loadu_si512(V.lo + c);                 \
         ih = DPBUSD(ih, ie, xh);                                                                            \
         il = DPBUSD(il, xl, ie);                                                                            \
         if (outliers) {                                                                                     \
             _mm_prefetch((const char *)(outb + (pout >> 3) + 1024), _MM_HINT_T0);                           \
-            const __m512i oe = _mm512_maskz_expand_epi8(                                                    \
-                k, _mm512_and_si512(unpack64_raw(uo, outb, out_bytes, pout, checked), uo->keep));           \
+            const __m512i oe = _mm512_maskz_expand_epi8(k, unpack64(uo, outb, out_bytes, pout, checked));   \
             const __m512i ne = _mm512_maskz_mov_epi8(k, ones);                                              \
             pout += bo * no;                                                                                \
             oh = DPBUSD(oh, oe, xh);                                                                        \
