@@ -28,8 +28,8 @@ CFLAGS  += -Werror
 endif
 ifeq ($(SAN),1)
 BUILD   := build-san
-CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS += -fsanitize=address,undefined
+CFLAGS  += -O1 -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=undefined,float-cast-overflow
+LDFLAGS += -fsanitize=address,undefined,float-cast-overflow
 endif
 # libFuzzer build (clang): `make fuzz`, see fuzz/fuzz.mk and docs/fuzzing.md;
 # FUZZ=cov: the same targets with source-based coverage (fuzz/coverage.sh).
@@ -37,7 +37,7 @@ ifeq ($(FUZZ),1)
 BUILD   := build-fuzz
 CC      := clang
 CFLAGS  += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS += -fsanitize=address,undefined
+LDFLAGS += -fsanitize=address,undefined,float-cast-overflow
 endif
 ifeq ($(FUZZ),cov)
 BUILD   := build-fuzz/cov

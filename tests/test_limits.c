@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine/qdecode.h"
+#include "formats/jsonfile.h"
 #include "formats/safetensors.h"
 #include "model/model.h"
 #include "quant/packfile.h"
@@ -396,6 +397,20 @@ static bool file_is(const char *path, const char *buf, size_t len) {
 /* qmc quantize under the cap: too small a cap fails with the cap's one-line
  * error (flag or environment) and leaves the previous output untouched; a
  * sufficient cap gives the same bytes as no cap. */
+/* JSON integers at the edge of int64: 2^63 - 5 is stored as the double 2^63
+ * (INT64_MAX + 1), which must be refused, not cast (crash 9, docs/fuzzing.md);
+ * 2^62 and -2^63 are exact and in range. */
+static void test_json_int_edges(void **state) {
+    cJSON *j = cJSON_Parse("{\"big\": 9223372036854775803, \"ok\": 4611686018427387904, \"low\": -9223372036854775808}");
+    assert_non_null(j);
+    int64_t v = 0;
+    assert_true(qmc_json_get_int(j, "big", "t", 0, INT64_MAX, &v) < 0);
+    assert_int_equal(qmc_json_get_int(j, "ok", "t", 0, INT64_MAX, &v), 1);
+    assert_true(v == ((int64_t)1 << 62));
+    assert_true(qmc_json_get_int(j, "low", "t", INT64_MIN, 0, &v) == 1 && v == INT64_MIN);
+    cJSON_Delete(j);
+}
+
 static void test_quantize_cap(void **state) {
     const char *model = "models/stories260K/stories260K.bin";
     const char *out = tu_tmp("capped.qmc.gguf"), *ref = tu_tmp("uncapped.qmc.gguf");
@@ -432,6 +447,7 @@ int main(void) {
         cmocka_unit_test(test_cap_message),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_quantize_cap),
+        cmocka_unit_test(test_json_int_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

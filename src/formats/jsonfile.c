@@ -53,7 +53,8 @@ int qmc_json_get_int(const cJSON *obj, const char *key, const char *label, int64
     const cJSON *v = field(obj, key);
     if (!v) return 0;
     double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-    if (!(d == floor(d)) || d < (double)lo || d > (double)hi)
+    /* (double)hi may round up past hi (INT64_MAX becomes 2^63): also stay in [-2^63, 2^63) */
+    if (!(d == floor(d)) || d < (double)lo || d > (double)hi || !(d >= -0x1p63 && d < 0x1p63))
         return qmc_fail(QMC_ERR_FORMAT, "%s: \"%s\" must be an integer in [%lld, %lld]", label, key, (long long)lo, (long long)hi);
     *out = (int64_t)d;
     return 1;
