@@ -612,6 +612,19 @@ static void test_student_t(void **state) {
     assert_true(s.mean == 1 && s.sd == 0 && s.ci_lo == 1 && s.ci_hi == 1);
 }
 
+/* Retention times: units s/m/h/d, and nothing that is not a positive finite
+ * number of seconds ("1e308d" is 8.64e312 s: inf; crash 10, docs/fuzzing.md). */
+static void test_parse_time(void **state) {
+    double t = 0;
+    assert_true(qmc_device_parse_time("2h", true, &t) && t == 7200.0);
+    assert_true(qmc_device_parse_time("1.5d", true, &t) && t == 129600.0);
+    assert_true(qmc_device_parse_time("30", false, &t) && t == 30.0);
+    assert_false(qmc_device_parse_time("30", true, &t));
+    assert_false(qmc_device_parse_time("0s", true, &t));
+    assert_false(qmc_device_parse_time("1e308d", true, &t));
+    assert_false(qmc_device_parse_time("1e309", false, &t));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_confusion_matches_reference),
@@ -632,6 +645,7 @@ int main(void) {
         cmocka_unit_test(test_p_two_bit_cells_by_hand),
         cmocka_unit_test(test_p_matches_simulation),
         cmocka_unit_test(test_student_t),
+        cmocka_unit_test(test_parse_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* lookup.c — finding device profiles by name or path (search order in profile.h). */
 #include <ctype.h>
+#include <math.h>
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,7 @@ bool qmc_device_parse_time(const char *s, bool unit_required, double *seconds) {
     double v;
     if (!qmc_parse_double(num, &v) || !(v > 0)) return false;
     *seconds = v * mul;
-    return true;
+    return isfinite(*seconds);   /* "1e308d" overflows to inf */
 }
 
 /* Peel "-TIME" (with a unit) off name (in place); returns seconds or 0. */
